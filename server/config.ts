@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+export interface RateLimits {
+  enabled: boolean;
+  createPerHour: number;
+  joinPerMinute: number;
+  requestPerMinute: number;
+  apiPerMinute: number;
+}
+
+export interface Config {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string | undefined;
+  trustProxy: string | number | boolean;
+  logLevel: string;
+  rateLimits: RateLimits;
+  bodyLimitBytes: number;
+  sseHeartbeatMs: number;
+  sseMaxBufferBytes: number;
+  backupIntervalMs: number;
+  backupKeep: number;
+  sessionTtlDays: number;
+  allowEphemeralData: boolean;
+  adminToken: string | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const EnvSchema = z.object({
+  NODE_ENV: optional(z.string()),
+  PORT: optional(int(0, 65535)),
+  HOST: optional(z.string().min(1)),
+  DATA_DIR: optional(z.string().min(1)),
+  PUBLIC_URL: optional(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://my-karaoke.fly.dev' })
+      .refine((u) => new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash, {
+        error: 'must be an origin with no path, such as https://my-karaoke.fly.dev',
+      })
+      .transform((u) => new URL(u).origin),
+  ),
+  TRUST_PROXY: optional(z.string()),
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  RATE_LIMIT: optional(flag),
+  RATE_LIMIT_CREATE_PER_HOUR: optional(int(1, 1_000_000)),
+  RATE_LIMIT_JOIN_PER_MINUTE: optional(int(1, 1_000_000)),
+  RATE_LIMIT_REQUEST_PER_MINUTE: optional(int(1, 1_000_000)),
+  RATE_LIMIT_API_PER_MINUTE: optional(int(1, 10_000_000)),
+  BODY_LIMIT_BYTES: optional(int(256, 1_048_576)),
+  SSE_HEARTBEAT_SECONDS: optional(int(1, 25)),
+  SSE_MAX_BUFFER_BYTES: optional(int(16_384, 64 * 1_048_576)),
+  BACKUP_INTERVAL_MINUTES: optional(int(0, 7 * 24 * 60)),
+  BACKUP_KEEP: optional(int(1, 1000)),
+  SESSION_TTL_DAYS: optional(int(1, 3650)),
+  ALLOW_EPHEMERAL_DATA: optional(flag),
+  ADMIN_TOKEN: optional(z.string().min(24, { error: 'must be at least 24 characters' })),
+  SHUTDOWN_TIMEOUT_SECONDS: optional(int(1, 300)),
+});
+
+function parseTrustProxy(value: string | undefined): string | number | boolean {
+  if (value === undefined) return 'loopback, linklocal, uniquelocal';
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/** Reads the environment once; any problem becomes one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Readonly<Config> {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const nodeEnv = e.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  return Object.freeze({
+    nodeEnv,
+    production,
+    port: e.PORT ?? 3000,
+    host: e.HOST ?? '0.0.0.0',
+    dataDir: path.resolve(cwd, e.DATA_DIR ?? (production ? '/data' : './data')),
+    publicUrl: e.PUBLIC_URL,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL ?? 'info',
+    rateLimits: Object.freeze({
+      enabled: e.RATE_LIMIT ?? true,
+      createPerHour: e.RATE_LIMIT_CREATE_PER_HOUR ?? 30,
+      joinPerMinute: e.RATE_LIMIT_JOIN_PER_MINUTE ?? 120,
+      requestPerMinute: e.RATE_LIMIT_REQUEST_PER_MINUTE ?? 10,
+      apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE ?? 1200,
+    }),
+    bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 8192,
+    sseHeartbeatMs: (e.SSE_HEARTBEAT_SECONDS ?? 20) * 1000,
+    sseMaxBufferBytes: e.SSE_MAX_BUFFER_BYTES ?? 1_048_576,
+    backupIntervalMs: (e.BACKUP_INTERVAL_MINUTES ?? 60) * 60_000,
+    backupKeep: e.BACKUP_KEEP ?? 48,
+    sessionTtlDays: e.SESSION_TTL_DAYS ?? 30,
+    allowEphemeralData: e.ALLOW_EPHEMERAL_DATA ?? false,
+    adminToken: e.ADMIN_TOKEN,
+    shutdownTimeoutMs: (e.SHUTDOWN_TIMEOUT_SECONDS ?? 20) * 1000,
+  });
+}
+
+/** A config for tests and tools: defaults plus overrides, without reading the environment. */
+export function testConfig(overrides: Partial<Config> & { dataDir: string }): Readonly<Config> {
+  const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+  return Object.freeze({ ...base, ...overrides });
+}

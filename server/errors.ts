@@ -1,0 +1,86 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** The one error type: status and code are chosen where the error is made, never derived from text. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Every error the API answers with, in one place: codes are public API and must stay stable. */
+export const Errors = {
+  invalidInput: (message: string) => new HttpError(400, 'invalid_input', message),
+  unauthorized: () =>
+    new HttpError(401, 'unauthorized', 'Missing or wrong key. Send it as "Authorization: Bearer <key>".'),
+  hostOnly: () => new HttpError(403, 'forbidden', 'Only the host of this session can do that.'),
+  notYours: () => new HttpError(403, 'forbidden', 'You can only cancel your own requests.'),
+  sessionNotFound: () => new HttpError(404, 'session_not_found', 'No session with that code. Check the code and try again.'),
+  requestNotFound: () => new HttpError(404, 'request_not_found', 'That song is not in the queue (any more).'),
+  routeNotFound: () => new HttpError(404, 'not_found', 'Nothing here.'),
+  sessionPaused: () => new HttpError(409, 'session_paused', 'The host has paused requests for now. Try again in a bit.'),
+  sessionClosed: () => new HttpError(409, 'session_closed', 'This session is closed: it takes no more requests.'),
+  queueLimit: (max: number) =>
+    new HttpError(409, 'queue_limit', `You already have ${max} song${max === 1 ? '' : 's'} in the queue. Wait until one is sung.`),
+  duplicate: () => new HttpError(409, 'duplicate_request', 'You have already requested that song.'),
+  pastEnd: () => new HttpError(409, 'session_ending', 'The session ends before this song could start.'),
+  nothingToAdvance: () => new HttpError(409, 'queue_empty', 'Nobody is singing and the queue is empty.'),
+  staleState: () => new HttpError(409, 'stale_state', 'The queue changed meanwhile; look again and retry.'),
+  alreadySinging: () =>
+    new HttpError(409, 'already_singing', 'That song is being sung right now; the host can skip it instead.'),
+  rateLimited: (retryAfterSeconds: string | undefined) =>
+    new HttpError(429, 'rate_limited', 'Too many requests. Wait a moment and try again.',
+      retryAfterSeconds ? { 'Retry-After': retryAfterSeconds } : {}),
+  storageUnavailable: (cause?: unknown) => {
+    const err = new HttpError(503, 'storage_unavailable',
+      'The change could not be saved because storage is not writable right now. Nothing was changed; try again shortly.');
+    if (cause !== undefined) err.cause = cause;
+    return err;
+  },
+  shuttingDown: () => new HttpError(503, 'shutting_down', 'The server is restarting. Try again in a few seconds.'),
+} as const;
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  const type = (err as BodyParserError | null)?.type;
+  // body-parser marks its own errors with a type; map them to stable codes.
+  switch (type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', 'The request body is too large.');
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', 'The request body is not valid JSON.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', 'The request body encoding is not supported.');
+    case 'request.aborted':
+      return new HttpError(400, 'request_aborted', 'The request was aborted.');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    const known = toHttpError(err);
+    const error = known ?? new HttpError(500, 'internal_error', 'Something went wrong on our side.');
+    if (!known) log.error({ err }, 'unhandled error');
+    else if (error.status >= 500) log.warn({ code: error.code, err: (err as Error).cause ?? err }, error.message);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.set(error.headers);
+    res.status(error.status).json({ error: { code: error.code, message: error.message } });
+  };
+}

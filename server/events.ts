@@ -1,0 +1,108 @@
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+
+interface Client {
+  res: Response;
+  sessionId: string;
+}
+
+export interface EventHubOptions {
+  heartbeatMs: number;
+  /** A client whose unsent output passes this is dropped: it stopped reading. */
+  maxBufferBytes: number;
+  log: Logger;
+}
+
+/** Server-sent events per session. Each change is serialised once and written to every client. */
+export class EventHub {
+  private readonly bySession = new Map<string, Set<Client>>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private total = 0;
+
+  constructor(private readonly options: EventHubOptions) {}
+
+  get connections(): number {
+    return this.total;
+  }
+
+  subscribe(sessionId: string, res: Response, frame: string): void {
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // nginx and some proxies buffer responses unless told not to.
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    const client: Client = { res, sessionId };
+    let clients = this.bySession.get(sessionId);
+    if (!clients) this.bySession.set(sessionId, (clients = new Set()));
+    clients.add(client);
+    this.total += 1;
+    res.on('close', () => this.drop(client));
+    res.write(`retry: 2000\n\n${frame}`);
+    this.heartbeat ??= setInterval(() => this.beat(), this.options.heartbeatMs).unref();
+  }
+
+  /** An SSE frame for a state: `id` is the version, so a reconnecting client can be ignored if stale. */
+  static frame(event: string, version: number, data: unknown): string {
+    return `id: ${version}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  }
+
+  publish(sessionId: string, frame: string): void {
+    const clients = this.bySession.get(sessionId);
+    if (!clients) return;
+    for (const client of clients) this.send(client, frame);
+  }
+
+  /** Tell clients the session is gone and end their streams. */
+  endSession(sessionId: string, frame: string): void {
+    const clients = this.bySession.get(sessionId);
+    if (!clients) return;
+    for (const client of [...clients]) {
+      client.res.end(frame);
+      this.drop(client);
+    }
+  }
+
+  /** End every stream (shutdown): clients reconnect by themselves to the next process. */
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    for (const clients of this.bySession.values()) {
+      for (const client of [...clients]) {
+        client.res.end();
+        this.drop(client);
+      }
+    }
+  }
+
+  private send(client: Client, frame: string): void {
+    const { res } = client;
+    if (res.writableLength > this.options.maxBufferBytes) {
+      this.options.log.warn({ sessionId: client.sessionId }, 'dropping an SSE client that stopped reading');
+      this.drop(client);
+      res.destroy();
+      return;
+    }
+    res.write(frame);
+  }
+
+  private beat(): void {
+    for (const clients of this.bySession.values()) {
+      for (const client of clients) this.send(client, ': keep-alive\n\n');
+    }
+  }
+
+  private drop(client: Client): void {
+    const clients = this.bySession.get(client.sessionId);
+    if (!clients?.delete(client)) return;
+    this.total -= 1;
+    if (clients.size === 0) this.bySession.delete(client.sessionId);
+    if (this.total === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { Errors } from '../errors.js';
+
+// C0/C1 controls, plus invisible and direction-changing characters that would let a name
+// render as something else on the TV.
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+
+const text = (field: string, min: number, max: number) =>
+  z
+    .string({ error: `${field} must be text` })
+    .trim()
+    .min(min, { error: min === 1 ? `${field} must not be empty` : `${field} is too short` })
+    .max(max, { error: `${field} must be at most ${max} characters` })
+    .refine((s) => !FORBIDDEN.test(s), { error: `${field} must not contain control characters` });
+
+export const nameField = text('name', 1, 40);
+const title = text('title', 1, 120);
+const artist = text('artist', 0, 80);
+const link = z
+  .url({ protocol: /^https?$/, error: 'link must be an http(s) URL' })
+  .max(500, { error: 'link must be at most 500 characters' })
+  .refine((s) => !FORBIDDEN.test(s), { error: 'link must not contain control characters' });
+
+export const CreateSessionBody = z.strictObject({ name: nameField });
+
+export const UpdateSessionBody = z
+  .strictObject({
+    name: nameField.optional(),
+    status: z.enum(['open', 'paused', 'closed']).optional(),
+    rotation: z.enum(['fair', 'fifo']).optional(),
+    maxQueuedPerSinger: z.int({ error: 'maxQueuedPerSinger must be a whole number' }).min(1).max(20).optional(),
+    endsAt: z.iso
+      .datetime({ offset: true, error: 'endsAt must be an ISO 8601 date-time, or null' })
+      .transform((s) => new Date(s).toISOString())
+      .nullable()
+      .optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { error: 'nothing to change' });
+
+export const JoinBody = z.strictObject({ name: nameField });
+
+export const RequestBody = z.strictObject({
+  title,
+  artist: artist.optional(),
+  link: link.optional(),
+  singerName: nameField.optional(),
+});
+
+export const MoveBody = z.strictObject({
+  position: z.int({ error: 'position must be a whole number (1 is next up)' }).min(1).max(100_000),
+});
+
+export const NextBody = z.strictObject({
+  outcome: z.enum(['sung', 'skipped']).optional(),
+  expectedCurrentId: z.string().max(64).nullable().optional(),
+});
+
+/** Parse a JSON body against a schema; every problem becomes one 400 with a readable message. */
+export function parseBody<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
+  const body: unknown = req.body ?? (req.is('application/json') ? {} : undefined);
+  if (body === undefined) throw Errors.invalidInput('Send a JSON body with Content-Type: application/json.');
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message;
+  throw Errors.invalidInput(`${where}${message}`);
+}

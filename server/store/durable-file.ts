@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Adapter } from 'lowdb';
+
+export const TEMP_SUFFIX = '.tmp';
+
+/** fsync a directory so a rename inside it survives a power cut. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replace `file` atomically and durably: a unique 0600 temp file in the same folder, fdatasync,
+ * rename over the target, fsync the folder. Only then is the write reported done.
+ */
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(temp, 'wx', 0o600);
+    await handle.writeFile(data);
+    await handle.datasync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(temp, file);
+    await syncDir(dir);
+  } catch (err) {
+    await handle?.close().catch(() => {});
+    await fs.rm(temp, { force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/** Remove a file and make the removal durable; a file that is already gone is fine. */
+export async function removeFileDurable(file: string): Promise<void> {
+  try {
+    await fs.unlink(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await syncDir(path.dirname(file));
+}
+
+/** Temp files left by a write that a crash interrupted. */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
+  await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { force: true })));
+  return stale;
+}
+
+export class UnreadableDataError extends Error {
+  override name = 'UnreadableDataError';
+}
+
+/**
+ * lowdb adapter for data.json. Unlike lowdb's stock writer it fsyncs before resolving, and it
+ * never treats an empty or broken file as "no data": that would overwrite it.
+ */
+export class DurableJsonFile<T> implements Adapter<T> {
+  constructor(
+    readonly file: string,
+    private readonly serialize: (data: T) => string,
+    private readonly validate: (raw: unknown, file: string) => T,
+  ) {}
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new UnreadableDataError(`Cannot read ${this.file}: ${(err as Error).message}`);
+    }
+    if (text.trim() === '') {
+      throw new UnreadableDataError(`${this.file} is empty (${text.length} bytes). Restore it from a backup.`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new UnreadableDataError(`${this.file} is not valid JSON (${(err as Error).message}). Restore it from a backup.`);
+    }
+    return this.validate(raw, this.file);
+  }
+
+  async write(data: T): Promise<void> {
+    // Serialise synchronously, before any await, so the snapshot is exactly the state at this call.
+    await writeFileDurable(this.file, this.serialize(data));
+  }
+}

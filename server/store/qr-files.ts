@@ -1,0 +1,36 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from './durable-file.js';
+
+/** The QR PNG cache in DATA_DIR/qr-codes: rebuildable, but written durably like everything else. */
+export class QrFiles {
+  constructor(readonly dir: string) {}
+
+  /** Callers pass validated session ids only, so the path cannot leave the folder. */
+  pathOf(sessionId: string): string {
+    return path.join(this.dir, `${sessionId}.png`);
+  }
+
+  write(sessionId: string, png: Uint8Array): Promise<void> {
+    return writeFileDurable(this.pathOf(sessionId), png);
+  }
+
+  remove(sessionId: string): Promise<void> {
+    return removeFileDurable(this.pathOf(sessionId));
+  }
+
+  async exists(sessionId: string): Promise<boolean> {
+    return fs.stat(this.pathOf(sessionId)).then((s) => s.isFile(), () => false);
+  }
+
+  /** Session ids that have a PNG in the folder. */
+  async list(): Promise<string[]> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => n.endsWith('.png') && !n.startsWith('.')).map((n) => n.slice(0, -4));
+  }
+
+  async prepare(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    await removeStaleTempFiles(this.dir);
+  }
+}

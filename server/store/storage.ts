@@ -1,0 +1,48 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { removeFileDurable, writeFileDurable } from './durable-file.js';
+
+export interface StorageInfo {
+  dataDir: string;
+  /** DATA_DIR is on another filesystem than the root one: a mounted volume, not the container's disk. */
+  persistent: boolean;
+  writable: boolean;
+  freeBytes: number | null;
+  totalBytes: number | null;
+  usedRatio: number | null;
+  warning: string | null;
+}
+
+export const FULL_WARNING_RATIO = 0.8;
+
+export async function isSeparateFilesystem(dir: string, root = '/'): Promise<boolean> {
+  const [a, b] = await Promise.all([fs.stat(dir), fs.stat(root)]);
+  return a.dev !== b.dev;
+}
+
+export async function probeWritable(dir: string): Promise<boolean> {
+  const probe = path.join(dir, '.write-probe');
+  try {
+    await writeFileDurable(probe, String(Date.now()));
+    await removeFileDurable(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function storageInfo(dir: string): Promise<StorageInfo> {
+  const [persistent, writable, space] = await Promise.all([
+    isSeparateFilesystem(dir).catch(() => false),
+    probeWritable(dir),
+    fs.statfs(dir).catch(() => null),
+  ]);
+  const freeBytes = space ? space.bavail * space.bsize : null;
+  const totalBytes = space ? space.blocks * space.bsize : null;
+  const usedRatio = space && space.blocks > 0 ? 1 - space.bavail / space.blocks : null;
+  const warning =
+    usedRatio !== null && usedRatio > FULL_WARNING_RATIO
+      ? `The volume holding ${dir} is ${Math.round(usedRatio * 100)}% full; extend it before it fills up.`
+      : null;
+  return { dataDir: dir, persistent, writable, freeBytes, totalBytes, usedRatio, warning };
+}

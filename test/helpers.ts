@@ -1,0 +1,112 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import request from 'supertest';
+import { createApp, type App } from '../server/app.js';
+import { testConfig, type Config } from '../server/config.js';
+import { openStore, type SessionStore } from '../server/store/store.js';
+
+export interface TestApp extends App {
+  store: SessionStore;
+  config: Readonly<Config>;
+  dataDir: string;
+  /** Close the store (flush, release the lock); safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function tempDataDir(t: TestContext, prefix = 'karaoke-test-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+type Overrides = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };
+
+/** An isolated app on its own temporary DATA_DIR (or the one given), closed after the test. */
+export async function buildApp(
+  t: TestContext,
+  options: { dataDir?: string; config?: Overrides; now?: () => Date } = {},
+): Promise<TestApp> {
+  const dataDir = options.dataDir ?? (await tempDataDir(t));
+  const base = testConfig({ dataDir });
+  const config = Object.freeze({
+    ...base,
+    ...options.config,
+    dataDir,
+    rateLimits: { ...base.rateLimits, enabled: false, ...options.config?.rateLimits },
+  });
+  const { store } = await openStore({ dataDir });
+  const built = createApp({ config, store, ...(options.now ? { now: options.now } : {}) });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    built.hub.close();
+    await store.close();
+  };
+  t.after(close);
+  return { ...built, store, config, dataDir, close };
+}
+
+/** The app on a real port (for SSE and browsers); every connection is closed after the test. */
+export async function listen(t: TestContext, app: TestApp): Promise<{ url: string; server: Server }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        app.hub.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+export interface CreatedSession {
+  id: string;
+  hostKey: string;
+  joinUrl: string;
+  qrUrl: string;
+  displayUrl: string;
+  hostUrl: string;
+}
+
+export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+export async function createSession(app: TestApp['app'], name = 'Friday Night'): Promise<CreatedSession> {
+  const res = await request(app).post('/api/sessions').send({ name }).expect(201);
+  const body = res.body as CreatedSession & { session: { id: string } };
+  return { ...body, id: body.session.id };
+}
+
+export async function joinAs(app: TestApp['app'], sessionId: string, name: string): Promise<{ id: string; key: string }> {
+  const res = await request(app).post(`/api/sessions/${sessionId}/singers`).send({ name }).expect(201);
+  return { id: res.body.singer.id as string, key: res.body.guestKey as string };
+}
+
+export async function requestSong(
+  app: TestApp['app'],
+  sessionId: string,
+  key: string,
+  title: string,
+  artist = 'Artist',
+): Promise<{ id: string; position: number }> {
+  const res = await request(app)
+    .post(`/api/sessions/${sessionId}/requests`)
+    .set(bearer(key))
+    .send({ title, artist })
+    .expect(201);
+  return { id: res.body.request.id as string, position: res.body.position as number };
+}
+
+/** Queue as "Singer:Title" strings: easy to compare with an expected order. */
+export async function queueOf(app: TestApp['app'], sessionId: string): Promise<string[]> {
+  const res = await request(app).get(`/api/sessions/${sessionId}`).expect(200);
+  return (res.body.queue as { singer: { name: string }; title: string }[]).map((r) => `${r.singer.name}:${r.title}`);
+}
