@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -14,12 +15,14 @@ export interface EventHubOptions {
 }
 
 /** Server-sent events per session. Each change is serialised once and written to every client. */
-export class EventHub {
+export class EventHub extends EventEmitter<{ connections: [count: number] }> {
   private readonly bySession = new Map<string, Set<Client>>();
   private heartbeat: NodeJS.Timeout | undefined;
   private total = 0;
 
-  constructor(private readonly options: EventHubOptions) {}
+  constructor(private readonly options: EventHubOptions) {
+    super();
+  }
 
   get connections(): number {
     return this.total;
@@ -40,6 +43,7 @@ export class EventHub {
     if (!clients) this.bySession.set(sessionId, (clients = new Set()));
     clients.add(client);
     this.total += 1;
+    this.emit('connections', this.total);
     res.on('close', () => this.drop(client));
     res.write(`retry: 2000\n\n${frame}`);
     this.heartbeat ??= setInterval(() => this.beat(), this.options.heartbeatMs).unref();
@@ -99,6 +103,7 @@ export class EventHub {
     const clients = this.bySession.get(client.sessionId);
     if (!clients?.delete(client)) return;
     this.total -= 1;
+    this.emit('connections', this.total);
     if (clients.size === 0) this.bySession.delete(client.sessionId);
     if (this.total === 0) {
       clearInterval(this.heartbeat);

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import request from 'supertest';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { buildApp, createSession } from './helpers.js';
+
+describe('configuration', () => {
+  it('has safe defaults: port 3000, ./data in development, /data in production', () => {
+    const dev = loadConfig({}, '/srv/app');
+    assert.equal(dev.port, 3000);
+    assert.equal(dev.host, '0.0.0.0');
+    assert.equal(dev.dataDir, path.resolve('/srv/app/data'));
+    assert.equal(dev.publicUrl, undefined);
+    assert.equal(dev.rateLimits.enabled, true);
+    assert.equal(loadConfig({ NODE_ENV: 'production' }).dataDir, '/data');
+    assert.ok(Object.isFrozen(dev));
+  });
+
+  it('reads every variable it documents', () => {
+    const c = loadConfig({ PORT: '8080', DATA_DIR: '/tmp/k', PUBLIC_URL: 'https://my-karaoke.fly.dev/', RATE_LIMIT: 'off', LOG_LEVEL: 'warn' });
+    assert.equal(c.port, 8080);
+    assert.equal(c.dataDir, '/tmp/k');
+    assert.equal(c.publicUrl, 'https://my-karaoke.fly.dev');
+    assert.equal(c.rateLimits.enabled, false);
+    assert.equal(c.logLevel, 'warn');
+  });
+
+  it('fails with one message naming every bad variable', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', PUBLIC_URL: 'ftp://x', RATE_LIMIT: 'maybe' }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /PORT/);
+        assert.match(err.message, /PUBLIC_URL/);
+        assert.match(err.message, /RATE_LIMIT/);
+        assert.ok(!err.message.includes('\n'), 'one line');
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ PUBLIC_URL: 'https://x.example/path' }), /origin/);
+  });
+});
+
+describe('GET /healthz and security headers', () => {
+  it('reports status, data dir, sessions, uptime, version and storage', async (t) => {
+    const { app, dataDir } = await buildApp(t);
+    await createSession(app);
+    const res = await request(app).get('/healthz').expect(200);
+    assert.equal(res.body.status, 'ok');
+    assert.equal(res.body.dataDir, dataDir);
+    assert.equal(res.body.sessions, 1);
+    assert.equal(typeof res.body.uptimeSeconds, 'number');
+    assert.equal(res.body.version, '1.0.0');
+    assert.equal(res.body.storage.writable, true);
+    assert.equal(typeof res.body.storage.persistent, 'boolean');
+    assert.ok(res.body.storage.freeBytes > 0);
+  });
+
+  it('sends a strict Content-Security-Policy without inline script', async (t) => {
+    const { app } = await buildApp(t);
+    const res = await request(app).get('/healthz');
+    const csp = String(res.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  });
+});
