@@ -80,6 +80,14 @@ describe('GET /api/sessions/:id/events', () => {
     assert.equal(built.hub.connections, 0);
   });
 
+  it('answers HEAD without opening a stream that never ends', async (t) => {
+    const built = await buildApp(t);
+    const s = await createSession(built.app);
+    const res = await request(built.app).head(`/api/sessions/${s.id}/events`).expect(200);
+    assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+    assert.equal(built.hub.connections, 0);
+  });
+
   it('sends keep-alive comments so proxies keep the stream open', async (t) => {
     const built = await buildApp(t, { config: { sseHeartbeatMs: 50 } });
     const { url } = await listen(t, built);

@@ -185,6 +185,11 @@ export function sessionRoutes({ config, store, hub, qr, limits, now }: SessionRo
 
   router.get('/api/sessions/:id/events', (req, res) => {
     const state = view(durable(req.params.id));
+    // HEAD must not open a stream that never ends.
+    if (req.method === 'HEAD') {
+      res.status(200).type('text/event-stream').end();
+      return;
+    }
     hub.subscribe(state.id, res, EventHub.frame('state', state.version, state));
   });
 
