@@ -1,0 +1,87 @@
+// @ts-check
+/** Rendering for the host page: pure functions of the state, no requests. */
+import { bareUrl, byId, h, keepFocus, safeLink, shortMinutes, songText } from './dom.js';
+
+/**
+ * @typedef {import('./types.js').PublicState} PublicState
+ * @typedef {import('./types.js').SongRequest} SongRequest
+ */
+
+/** @param {SongRequest} song */
+function linkTo(song) {
+  const href = safeLink(song.link);
+  return href
+    ? h('a', { class: 'song-link', href, target: '_blank', rel: 'noopener noreferrer', 'aria-label': `Open the link for “${song.title}”` }, 'link ↗')
+    : null;
+}
+
+/** @param {PublicState} state @param {number} nowMs */
+export function renderStage(state, nowMs) {
+  const now = state.nowSinging;
+  const head = state.queue[0];
+  const minutes = now ? Math.max(0, Math.floor((nowMs - Date.parse(now.startedAt)) / 60_000)) : 0;
+  byId('now').replaceChildren(
+    now
+      ? h('div', { class: 'now-body' },
+          h('p', { class: 'now-singer' }, now.singer.name),
+          h('p', { class: 'now-song' }, songText(now), linkTo(now)),
+          h('p', { class: 'muted small' }, minutes < 1 ? 'Started just now' : `Started ${minutes} min ago`))
+      : h('p', { class: 'muted' }, head ? 'Nobody is singing. Start the first song when the mic is ready.' : 'Nobody is singing and the queue is empty.'),
+  );
+  const next = byId('next', HTMLButtonElement);
+  const skip = byId('skip', HTMLButtonElement);
+  const label = head ? `${now ? 'Next' : 'Start'}: ${head.singer.name}` : now ? 'Finish this song' : 'Next singer';
+  next.replaceChildren(label, head ? h('span', { 'aria-hidden': 'true' }, ' ▶') : '');
+  next.dataset.empty = String(!now && !head);
+  skip.dataset.empty = String(!now);
+  skip.setAttribute('aria-label', now ? `Skip ${now.singer.name}'s song` : 'Skip');
+}
+
+/** @param {PublicState} state @param {number} nowMs */
+export function renderQueue(state, nowMs) {
+  byId('queue-count').textContent = state.queue.length > 0 ? `(${state.queue.length})` : '';
+  byId('queue-empty').hidden = state.queue.length > 0;
+  byId('rotation-note').textContent = state.rotation === 'fair' ? 'Fair turns: new singers go ahead of second songs' : 'First come, first served';
+  const list = byId('queue');
+  // Edge buttons are disabled here already, so keeping the focus never lands on one.
+  keepFocus(list, () =>
+    list.replaceChildren(
+      ...state.queue.map((r) => {
+        const label = `“${r.title}” by ${r.singer.name}`;
+        return h('li', { class: 'item', 'data-key': r.id },
+          h('span', { class: 'pos', 'aria-hidden': 'true' }, r.position),
+          h('div', { class: 'what' },
+            h('p', { class: 'singer' }, r.singer.name),
+            h('p', { class: 'song' }, songText(r)), linkTo(r)),
+          h('span', { class: 'eta' }, shortMinutes(Date.parse(r.estimatedStartAt) - nowMs)),
+          h('div', { class: 'actions' },
+            h('button', { class: 'button small icon', type: 'button', 'data-action': 'up', 'data-id': r.id, 'data-position': String(r.position - 1), 'data-needs-key': true, 'aria-label': `Move ${label} up`, disabled: r.position === 1 }, '↑'),
+            h('button', { class: 'button small icon', type: 'button', 'data-action': 'down', 'data-id': r.id, 'data-position': String(r.position + 1), 'data-needs-key': true, 'aria-label': `Move ${label} down`, disabled: r.position === state.queue.length }, '↓'),
+            h('button', { class: 'button small danger', type: 'button', 'data-action': 'remove', 'data-id': r.id, 'data-needs-key': true, 'aria-label': `Remove ${label}` }, 'Remove')));
+      }),
+    ),
+  );
+}
+
+/** @param {PublicState} state */
+export function renderSide(state) {
+  byId('join-code').textContent = state.id;
+  const joinUrl = byId('join-url', HTMLAnchorElement);
+  joinUrl.href = state.joinUrl;
+  joinUrl.textContent = bareUrl(state.joinUrl);
+  const pill = byId('status-pill');
+  pill.dataset.status = state.status;
+  pill.textContent = { open: 'Requests open', paused: 'Requests paused', closed: 'Requests closed' }[state.status];
+  for (const input of document.querySelectorAll('input[name="status"], input[name="rotation"]')) {
+    if (input instanceof HTMLInputElement) input.checked = input.value === state.status || input.value === state.rotation;
+  }
+  const recent = state.history.slice(-8).reverse();
+  byId('history-empty').hidden = recent.length > 0;
+  byId('history').replaceChildren(
+    ...recent.map((past) =>
+      h('li', { class: past.outcome === 'skipped' ? 'skipped' : undefined },
+        h('span', { class: 'singer' }, past.singer.name), ' · ', songText(past),
+        past.outcome === 'skipped' ? h('span', { class: 'muted' }, ' (skipped)') : null),
+    ),
+  );
+}

@@ -1,0 +1,4 @@
+// @ts-check
+import { wireJoinForm } from './join-code.js';
+
+wireJoinForm();
