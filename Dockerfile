@@ -44,6 +44,8 @@ COPY --from=build /app/dist/server ./dist/server
 COPY --from=build /app/dist/scripts ./dist/scripts
 # The server serves public/ from beside dist/ at runtime.
 COPY public ./public
+# npm run <operator script> builds first when it can; in the image there is nothing to build.
+COPY scripts/ensure-build.mjs ./scripts/ensure-build.mjs
 
 USER node
 EXPOSE 8080

@@ -54,6 +54,7 @@ if (result.status !== 0) {
 // An up-to-date build may rewrite nothing; mark it so the next start does not compile again.
 // Sources dated in the future (a skewed clock, an archive) would otherwise rebuild on every start.
 if (existsSync(buildInfo)) {
-  const stamp = new Date(Math.max(Date.now(), sources));
+  // Dates hold whole milliseconds, file times nanoseconds: round up so the stamp is never older.
+  const stamp = new Date(Math.max(Date.now(), Math.ceil(sources) + 1));
   utimesSync(buildInfo, stamp, stamp);
 }

@@ -43,6 +43,9 @@ export const Errors = {
     if (cause !== undefined) err.cause = cause;
     return err;
   },
+  invalidExport: (message: string) => new HttpError(400, 'invalid_export', `Not a valid export: ${message}`),
+  adminUnauthorized: () =>
+    new HttpError(401, 'unauthorized', 'Missing or wrong admin token. Send it as "Authorization: Bearer <ADMIN_TOKEN>".'),
   shuttingDown: () => new HttpError(503, 'shutting_down', 'The server is restarting. Try again in a few seconds.'),
 } as const;
 
@@ -65,8 +68,13 @@ function toHttpError(err: unknown): HttpError | undefined {
       return new HttpError(415, 'unsupported_encoding', 'The request body encoding is not supported.');
     case 'request.aborted':
       return new HttpError(400, 'request_aborted', 'The request was aborted.');
-    default:
-      return undefined;
+    default: {
+      // Other client errors from the parsers and the router (a corrupt gzip body, a malformed
+      // %-escape in the path) carry status 400: the request is at fault, not the server.
+      return (err as BodyParserError | null)?.status === 400
+        ? new HttpError(400, 'invalid_input', 'The request could not be read: check its address, encoding and body.')
+        : undefined;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
 
   const { app, hub } = createApp({ config, store, log });
-  const maintenance = startMaintenance({ config, store, log });
+  const maintenance = startMaintenance({ config, store, log, hub });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   }).catch(async (err: NodeJS.ErrnoException) => {
@@ -73,9 +74,19 @@ async function main(): Promise<void> {
   // Long-lived SSE streams are fine; slow request headers are not.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
-  log.info({ port: config.port, host: config.host, sessions: store.count() }, 'listening');
+  // The bound port, not the configured one: PORT=0 picks a free port.
+  const { port } = server.address() as AddressInfo;
+  log.info({ port, host: config.host, sessions: store.count() }, 'listening');
 
   let stopping = false;
+  // A busy room keeps its keep-alive connections busy, so server.close() alone would wait until
+  // the kill timeout: once stopping, every response closes its connection.
+  server.prependListener('request', (_req, res) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    res.once('finish', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -84,11 +95,12 @@ async function main(): Promise<void> {
       log.error('shutdown took too long; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    maintenance.stop();
+    const maintenanceStopped = maintenance.stop();
     const closed = new Promise((resolve) => server.close(resolve));
     hub.close();
     server.closeIdleConnections();
     await closed;
+    await maintenanceStopped;
     await store.close();
     clearTimeout(force);
     log.info({ writes: store.stats() }, 'stopped cleanly');

@@ -1,6 +1,11 @@
 /**
- * One step per schema version: migrations[n - 1] turns a version n file into version n + 1.
- * Each step is a pure function on parsed JSON; the store backs the file up before running any.
+ * Schema versions of data.json. Version 1 is the first released shape (schema.ts); the legacy
+ * app's unversioned file is not a version but an import (legacy.ts, scripts/import-legacy.ts).
+ *
+ * To change the stored shape: append a step here (migrations[n - 1] turns a version n file into
+ * version n + 1, so SCHEMA_VERSION rises by one), update schema.ts, and keep a fixture of the old
+ * shape in test/fixtures/schema/ so the step is tested on a real file. The store writes a backup
+ * of the old file before running any step, and refuses files newer than it knows.
  */
 export type Migration = (data: unknown) => unknown;
 

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { Errors } from '../errors.js';
 import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from './durable-file.js';
 
 /** The QR PNG cache in DATA_DIR/qr-codes: rebuildable, but written durably like everything else. */
@@ -11,8 +12,13 @@ export class QrFiles {
     return path.join(this.dir, `${sessionId}.png`);
   }
 
-  write(sessionId: string, png: Uint8Array): Promise<void> {
-    return writeFileDurable(this.pathOf(sessionId), png);
+  async write(sessionId: string, png: Uint8Array): Promise<void> {
+    try {
+      await writeFileDurable(this.pathOf(sessionId), png);
+    } catch (err) {
+      // A full or read-only disk is the operator's problem to fix, not a server bug: 503, like data.json.
+      throw Errors.storageUnavailable(err);
+    }
   }
 
   remove(sessionId: string): Promise<void> {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import { Errors } from '../errors.js';
 import type { StoredSession } from '../sessions/model.js';
-import { DurableJsonFile, removeStaleTempFiles, writeFileDurable } from './durable-file.js';
+import { writeBackup } from './backups.js';
+import { DurableJsonFile, removeStaleTempFiles } from './durable-file.js';
 import { acquireLock, type Lock } from './lock.js';
 import { QrFiles } from './qr-files.js';
 import { emptyData, parseData, SCHEMA_VERSION, type DbData } from './schema.js';
@@ -23,6 +24,8 @@ export interface SessionStore {
   /** Resolves once the change is on disk; rejects with a 503 HttpError if it could not be saved. */
   put(session: StoredSession): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Replace every session at once (a restore): one durable commit; on failure nothing changes. */
+  replaceAll(sessions: Readonly<Record<string, StoredSession>>): Promise<ReplaceSummary>;
   count(): number;
   sessions(): IterableIterator<StoredSession>;
   storage(): Promise<StorageInfo>;
@@ -30,6 +33,14 @@ export interface SessionStore {
   snapshot(): string;
   stats(): StoreStats;
   close(): Promise<void>;
+}
+
+/** What a replaceAll changed, compared with the newest state it replaced. */
+export interface ReplaceSummary {
+  added: StoredSession[];
+  updated: StoredSession[];
+  removed: StoredSession[];
+  unchanged: number;
 }
 
 export interface StoreStats {
@@ -100,15 +111,35 @@ class JsonFileStore implements SessionStore {
   }
 
   put(session: StoredSession): Promise<void> {
-    return this.change(session.id, () => {
+    return this.change([session.id], () => {
       this.db.data.sessions[session.id] = session;
     });
   }
 
   remove(id: string): Promise<void> {
-    return this.change(id, () => {
+    return this.change([id], () => {
       delete this.db.data.sessions[id];
     });
+  }
+
+  async replaceAll(next: Readonly<Record<string, StoredSession>>): Promise<ReplaceSummary> {
+    const current = this.db.data.sessions;
+    const summary: ReplaceSummary = { added: [], updated: [], removed: [], unchanged: 0 };
+    for (const id of Object.keys(current)) if (!Object.hasOwn(next, id)) summary.removed.push(current[id]!);
+    for (const [id, session] of Object.entries(next)) {
+      if (!Object.hasOwn(current, id)) summary.added.push(session);
+      else if (current[id] !== session) summary.updated.push(session);
+      else summary.unchanged += 1;
+    }
+    const ids = [...summary.removed, ...summary.added, ...summary.updated].map((s) => s.id);
+    // Every touched id joins one batch, so a failed write undoes all of them together.
+    await this.change(ids, () => {
+      for (const id of ids) {
+        if (Object.hasOwn(next, id)) current[id] = next[id]!;
+        else delete current[id];
+      }
+    });
+    return summary;
   }
 
   count(): number {
@@ -138,12 +169,12 @@ class JsonFileStore implements SessionStore {
   }
 
   /** Group commit: changes join the open batch; one flush is in flight, the next batch waits behind it. */
-  private change(id: string, apply: () => void): Promise<void> {
+  private change(ids: readonly string[], apply: () => void): Promise<void> {
     if (this.closed) return Promise.reject(Errors.shuttingDown());
     apply();
     this.open ??= { ids: new Set(), waiters: [] };
     const batch = this.open;
-    batch.ids.add(id);
+    for (const id of ids) batch.ids.add(id);
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
     this.flushing ??= this.flushLoop();
     return done;
@@ -217,11 +248,7 @@ export async function openStore({ dataDir }: OpenStoreOptions): Promise<OpenedSt
     const db = new Low<DbData>(adapter, emptyData());
     await db.read();
     if (migratedFrom !== null) {
-      const backupDir = path.join(dataDir, 'backups');
-      await fs.mkdir(backupDir, { recursive: true });
-      const original = await fs.readFile(file);
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      await writeFileDurable(path.join(backupDir, `data-${stamp}-pre-migration-v${migratedFrom}.json`), original);
+      await writeBackup(dataDir, await fs.readFile(file), `pre-migration-v${migratedFrom}`);
     }
     const exists = await fs.stat(file).then(() => true, () => false);
     if (!exists || migratedFrom !== null) await db.write();

@@ -1,0 +1,122 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { normalizeSessionId } from '../sessions/model.js';
+import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from './durable-file.js';
+import { parseData, type DbData } from './schema.js';
+
+export const BACKUP_DIR = 'backups';
+
+/** Why a backup was written; pre-migration copies are never pruned (they are the only copy of an old schema). */
+export type BackupReason = 'scheduled' | 'pre-import' | 'pre-restore' | 'pre-legacy-import' | `pre-migration-v${number}`;
+
+export interface BackupEntry {
+  name: string;
+  file: string;
+  createdAt: Date;
+  reason: string;
+  bytes: number;
+}
+
+// `data-2024-05-01T21-00-00-000Z-scheduled.json`: an ISO time made filename-safe, so names sort by time.
+const NAME = /^data-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-([a-z0-9-]+)\.json$/;
+
+export function backupName(at: Date, reason: BackupReason, attempt = 0): string {
+  const stamp = at.toISOString().replace(/[:.]/g, '-');
+  return `data-${stamp}-${reason}${attempt > 0 ? `-${attempt + 1}` : ''}.json`;
+}
+
+function parseName(name: string): { createdAt: Date; reason: string } | undefined {
+  const m = NAME.exec(name);
+  if (!m) return undefined;
+  const createdAt = new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5]}Z`);
+  return Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, reason: m[6]! };
+}
+
+export const backupDir = (dataDir: string): string => path.join(dataDir, BACKUP_DIR);
+
+/** Write a backup durably under a new name (never over an existing one); returns its entry. */
+export async function writeBackup(
+  dataDir: string,
+  contents: string | Uint8Array,
+  reason: BackupReason,
+  at: Date = new Date(),
+): Promise<BackupEntry> {
+  const dir = backupDir(dataDir);
+  await fs.mkdir(dir, { recursive: true });
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const name = backupName(at, reason, attempt);
+    const file = path.join(dir, name);
+    if (await fs.stat(file).then(() => true, () => false)) continue;
+    await writeFileDurable(file, contents);
+    return { name, file, createdAt: at, reason, bytes: Buffer.byteLength(contents) };
+  }
+  throw new Error(`too many backups named ${backupName(at, reason)} in ${dir}`);
+}
+
+/** Backups in DATA_DIR/backups, oldest first. Files with other names are not ours and are ignored. */
+export async function listBackups(dataDir: string): Promise<BackupEntry[]> {
+  const dir = backupDir(dataDir);
+  const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const entries: BackupEntry[] = [];
+  for (const name of names.sort()) {
+    const parsed = parseName(name);
+    if (!parsed) continue;
+    const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+    if (!stat?.isFile()) continue;
+    entries.push({ name, file: path.join(dir, name), bytes: stat.size, ...parsed });
+  }
+  return entries;
+}
+
+export const isPreMigration = (entry: BackupEntry): boolean => entry.reason.startsWith('pre-migration-');
+
+/** Keep the newest `keep` backups; pre-migration ones are kept apart, one per schema upgrade. */
+export async function pruneBackups(dataDir: string, keep: number): Promise<BackupEntry[]> {
+  const prunable = (await listBackups(dataDir)).filter((e) => !isPreMigration(e));
+  const removed = prunable.slice(0, Math.max(0, prunable.length - keep));
+  for (const entry of removed) await removeFileDurable(entry.file);
+  await removeStaleTempFiles(backupDir(dataDir));
+  return removed;
+}
+
+/** The newest backup's text, to skip writing a backup identical to it. */
+export async function newestBackupText(dataDir: string): Promise<string | undefined> {
+  const entries = (await listBackups(dataDir)).filter((e) => !isPreMigration(e));
+  const newest = entries.at(-1);
+  return newest ? fs.readFile(newest.file, 'utf8').catch(() => undefined) : undefined;
+}
+
+export class InvalidExportError extends Error {
+  override name = 'InvalidExportError';
+}
+
+/**
+ * Check that text is a complete data.json export (any schema version this server can migrate)
+ * with sane session ids, and return it in the current schema.
+ */
+export function parseExport(text: string, label: string): { data: DbData; migratedFrom: number | null } {
+  if (text.trim() === '') throw new InvalidExportError(`${label} is empty.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidExportError(`${label} is not valid JSON (${(err as Error).message}).`);
+  }
+  let parsed: ReturnType<typeof parseData>;
+  try {
+    parsed = parseData(raw, label);
+  } catch (err) {
+    // parseData speaks of data.json at start; for an export the backup advice does not apply.
+    throw new InvalidExportError((err as Error).message.replace(/ Restore it from a backup\.$/, ''));
+  }
+  for (const [key, session] of Object.entries(parsed.data.sessions)) {
+    // Ids name QR files on disk, so only real session codes may come in.
+    if (normalizeSessionId(key) !== key || session.id !== key) {
+      throw new InvalidExportError(`${label} holds a session under the key ${JSON.stringify(key.slice(0, 20))}, which is not a valid session code.`);
+    }
+  }
+  return parsed;
+}

@@ -1,0 +1,60 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { listBackups, parseExport, writeBackup, type BackupEntry } from './backups.js';
+import { writeFileDurable } from './durable-file.js';
+import { acquireLock } from './lock.js';
+import { DATA_FILE, LOCK_FILE } from './store.js';
+
+export class BackupNotFoundError extends Error {
+  override name = 'BackupNotFoundError';
+}
+
+export interface RestoreResult {
+  restored: BackupEntry;
+  /** Where the data.json that was replaced went; null when there was none. */
+  previous: BackupEntry | null;
+  sessions: number;
+  schemaVersion: number;
+}
+
+/**
+ * An exact name from the list (so a name can never point outside the backups folder), or `latest`:
+ * the newest backup that is not a file a restore replaced.
+ */
+export async function findBackup(dataDir: string, name: string): Promise<BackupEntry> {
+  const entries = await listBackups(dataDir);
+  const entry = name === 'latest' ? entries.filter((e) => e.reason !== 'pre-restore').at(-1) : entries.find((e) => e.name === name);
+  if (!entry) {
+    throw new BackupNotFoundError(
+      entries.length === 0
+        ? `There are no backups in ${path.join(dataDir, 'backups')}.`
+        : `No backup named ${JSON.stringify(name)} in ${path.join(dataDir, 'backups')}; list them to see the names.`,
+    );
+  }
+  return entry;
+}
+
+/**
+ * Put a backup in place of data.json while no server runs: take the lock (a running server holds
+ * it), check the backup, keep the current file as a backup, then replace data.json durably.
+ */
+export async function restoreBackup(dataDir: string, name: string, now: Date = new Date()): Promise<RestoreResult> {
+  const lock = await acquireLock(path.join(dataDir, LOCK_FILE));
+  try {
+    const restored = await findBackup(dataDir, name);
+    const text = await fs.readFile(restored.file, 'utf8');
+    const { data, migratedFrom } = parseExport(text, restored.file);
+    const file = path.join(dataDir, DATA_FILE);
+    // Kept even when unreadable: it may still hold something worth recovering by hand.
+    const current = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    const previous = current === null ? null : await writeBackup(dataDir, current, 'pre-restore', now);
+    // Written as it was: an older schema is migrated by the server at its next start.
+    await writeFileDurable(file, text);
+    return { restored, previous, sessions: Object.keys(data.sessions).length, schemaVersion: migratedFrom ?? data.version };
+  } finally {
+    await lock.release();
+  }
+}
