@@ -19,7 +19,8 @@ export interface TestApp extends App {
 
 export async function tempDataDir(t: TestContext, prefix = 'karaoke-test-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Retried: a server process stopped by a later hook may still be writing into the folder.
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 
