@@ -49,7 +49,8 @@ const EnvSchema = z.object({
   PUBLIC_URL: optional(
     z
       .url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://my-karaoke.fly.dev' })
-      .refine((u) => new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash, {
+      // The url check above already reports what URL cannot parse; zod runs this check anyway.
+      .refine((u) => !URL.canParse(u) || (new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash), {
         error: 'must be an origin with no path, such as https://my-karaoke.fly.dev',
       })
       .transform((u) => new URL(u).origin),

@@ -39,6 +39,7 @@ describe('configuration', () => {
       },
     );
     assert.throws(() => loadConfig({ PUBLIC_URL: 'https://x.example/path' }), /origin/);
+    assert.throws(() => loadConfig({ PUBLIC_URL: 'my-karaoke.fly.dev' }), (err: Error) => err instanceof ConfigError && /PUBLIC_URL/.test(err.message));
   });
 });
 

@@ -25,6 +25,8 @@ export interface LaunchedServer {
   /** Settles once the process has exited and its output is fully read. */
   readonly exited: Promise<Exit>;
   stderr(): string;
+  /** The JSON log lines so far (the last 20,000 characters). */
+  stdout(): string;
   stop(signal: NodeJS.Signals): Promise<Exit>;
 }
 
@@ -51,6 +53,7 @@ export function launchServer(t: TestContext, dataDir: string, env: Record<string
   // process.execPath: the server runs on the same Node as the tests (20 locally, 24 in production).
   const child = spawn(process.execPath, [SERVER_MAIN], { env: serverEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-20_000);
   });
@@ -58,6 +61,7 @@ export function launchServer(t: TestContext, dataDir: string, env: Record<string
   const listening = new Promise<number>((resolve, reject) => {
     // Every line is read, not only the first ones: a full stdout pipe would block the server.
     createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout = (stdout + line + '\n').slice(-20_000);
       if (!line.includes('"listening"')) return;
       const entry = JSON.parse(line) as { msg?: string; port?: number };
       if (entry.msg === 'listening' && typeof entry.port === 'number') resolve(entry.port);
@@ -73,7 +77,7 @@ export function launchServer(t: TestContext, dataDir: string, env: Record<string
     return exited;
   };
   t.after(() => stop('SIGKILL'));
-  return { pid: child.pid!, listening, exited, stderr: () => stderr, stop };
+  return { pid: child.pid!, listening, exited, stderr: () => stderr, stdout: () => stdout, stop };
 }
 
 export async function startServer(t: TestContext, dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {

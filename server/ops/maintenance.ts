@@ -44,8 +44,14 @@ export function startMaintenance({ config, store, log, hub, now = () => new Date
     });
   };
   const backup = () => enqueue('backup', () => backups.run());
-  const housekeeping = () =>
+  const housekeeping = () => {
     enqueue('housekeeping', () => runHousekeeping({ store, ttlDays: config.sessionTtlDays, log, now, hub }));
+    // A volume that fills up stops every write: say so while there is still time to extend it.
+    enqueue('storage check', async () => {
+      const { warning, freeBytes } = await store.storage();
+      if (warning) log.warn({ dataDir: store.dataDir, freeBytes }, warning);
+    });
+  };
 
   const timers: NodeJS.Timeout[] = [];
   if (config.backupIntervalMs > 0) {

@@ -1,0 +1,92 @@
+// What an operator sees at start: where the data lives, and a refusal in one plain line when
+// starting would lose data (an unmounted DATA_DIR in production, an unwritable one, a bad setting).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rmdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { tempDataDir } from './helpers.js';
+import { launchServer, requireMountPrivileges, sh, startServer } from './process-helpers.js';
+
+/** A refusal: exit code 1 and one line on stderr, no stack trace. */
+async function refusal(t: TestContext, dataDir: string, env: Record<string, string>): Promise<string> {
+  const server = launchServer(t, dataDir, env);
+  const exit = await server.exited;
+  assert.equal(exit.code, 1, server.stderr());
+  const lines = server.stderr().trim().split('\n');
+  assert.equal(lines.length, 1, `one line, got:\n${server.stderr()}`);
+  assert.match(lines[0]!, /^karaoke: cannot start: /);
+  assert.doesNotMatch(lines[0]!, /\bat .+:\d+:\d+/, 'no stack trace');
+  return lines[0]!;
+}
+
+/** A small tmpfs: a mounted filesystem other than the root one, like a Fly volume. */
+async function mountTmpfs(t: TestContext, size: string): Promise<string> {
+  await requireMountPrivileges('mounting a volume stand-in');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'karaoke-volume-'));
+  await sh('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  // One hook, unmount then remove: a lazy unmount works while the server still has files open.
+  t.after(async () => {
+    await sh('umount', ['-l', dir]);
+    await rmdir(dir);
+  });
+  return dir;
+}
+
+describe('start-up', () => {
+  it('refuses an unmounted DATA_DIR in production, naming the fix', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const line = await refusal(t, dataDir, { NODE_ENV: 'production' });
+    assert.match(line, /not a mounted volume/);
+    assert.match(line, /ALLOW_EPHEMERAL_DATA=1/);
+  });
+
+  it('starts on an unmounted DATA_DIR in production when ALLOW_EPHEMERAL_DATA=1, and logs where data lives', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const server = await startServer(t, dataDir, { NODE_ENV: 'production', ALLOW_EPHEMERAL_DATA: '1' });
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { storage: { persistent: boolean } };
+    assert.equal(health.storage.persistent, false);
+    assert.match(server.stdout(), /"persistent":false,"msg":"data lives in [^"]+, on the root filesystem, not a mounted volume"/);
+  });
+
+  it('starts in production on a mounted volume and reports it as persistent', async (t) => {
+    const volume = await mountTmpfs(t, '16m');
+    const server = await startServer(t, volume, { NODE_ENV: 'production' });
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { storage: { persistent: boolean; dataDir: string } };
+    assert.equal(health.storage.persistent, true);
+    assert.equal(health.storage.dataDir, volume);
+    assert.match(server.stdout(), /"persistent":true,"msg":"data lives in [^"]+, on a mounted volume/);
+  });
+
+  it('warns in health and logs when the volume is more than 80 % full', async (t) => {
+    const volume = await mountTmpfs(t, '4m');
+    await writeFile(path.join(volume, 'filler'), Buffer.alloc(3.6 * 1024 * 1024));
+    const server = await startServer(t, volume, {});
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { storage: { warning: string | null } };
+    assert.match(String(health.storage.warning), /% full/);
+    await server.stop('SIGTERM');
+    assert.ok(server.stdout().includes('% full'), 'the warning is in the log');
+  });
+
+  it('says in one line when DATA_DIR is not writable', async (t) => {
+    const parent = await tempDataDir(t);
+    const dataDir = path.join(parent, 'data');
+    await mkdir(dataDir);
+    execFileSync('chattr', ['+i', dataDir]);
+    try {
+      const line = await refusal(t, dataDir, {});
+      assert.match(line, /is not writable/);
+      assert.match(line, /chown/);
+    } finally {
+      execFileSync('chattr', ['-i', dataDir]);
+    }
+  });
+
+  it('names every invalid setting in one line', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const line = await refusal(t, dataDir, { PORT: 'eighty', PUBLIC_URL: 'my-karaoke.fly.dev' });
+    assert.match(line, /PORT/);
+    assert.match(line, /PUBLIC_URL/);
+  });
+});
