@@ -47,20 +47,14 @@ function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     if (req.url === '/healthz') return next();
     const start = performance.now();
-    let finished = false;
-    const write = (msg: string) => {
+    // One listener: 'close' follows 'finish', and alone it means the client left first (an
+    // event stream, or a response cut short). Event streams live for hours, so it stays small.
+    res.once('close', () => {
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       if (!log.isLevelEnabled(level)) return;
       const responseTime = Math.round(performance.now() - start);
+      const msg = res.writableFinished ? 'request completed' : 'request aborted';
       log[level]({ req: { method: req.method, url: req.originalUrl }, res: { statusCode: res.statusCode }, responseTime }, msg);
-    };
-    res.once('finish', () => {
-      finished = true;
-      write('request completed');
-    });
-    // A stream the client left, or a response cut short.
-    res.once('close', () => {
-      if (!finished) write('request aborted');
     });
     next();
   };

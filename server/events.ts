@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 
+const RETRY = Buffer.from('retry: 2000\n\n');
+const FRAME_END = Buffer.from('\n\n');
+
 interface Client {
   res: Response;
   sessionId: string;
@@ -28,7 +31,7 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
     return this.total;
   }
 
-  subscribe(sessionId: string, res: Response, frame: string): void {
+  subscribe(sessionId: string, res: Response, frame: string | Buffer): void {
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -36,7 +39,6 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
       // nginx and some proxies buffer responses unless told not to.
       'X-Accel-Buffering': 'no',
     });
-    res.flushHeaders();
     res.socket?.setNoDelay(true);
     const client: Client = { res, sessionId };
     let clients = this.bySession.get(sessionId);
@@ -45,19 +47,41 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
     this.total += 1;
     this.emit('connections', this.total);
     res.on('close', () => this.drop(client));
-    res.write(`retry: 2000\n\n${frame}`);
+    // Headers, retry delay and first state leave in one write. The frame is written as given, not
+    // copied: a crowd connecting at once shares one buffer instead of each making its own.
+    res.cork();
+    res.write(RETRY);
+    res.write(frame);
+    res.uncork();
     this.heartbeat ??= setInterval(() => this.beat(), this.options.heartbeatMs).unref();
   }
 
   /** An SSE frame for a state: `id` is the version, so a reconnecting client can be ignored if stale. */
   static frame(event: string, version: number, data: unknown): string {
-    return `id: ${version}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    return EventHub.frameJson(event, version, JSON.stringify(data));
   }
 
-  publish(sessionId: string, frame: string): void {
+  /** The same frame from JSON already made (JSON never holds a raw newline, so it is one `data:` line). */
+  static frameJson(event: string, version: number, json: string): string {
+    return `id: ${version}\nevent: ${event}\ndata: ${json}\n\n`;
+  }
+
+  /** The same frame as bytes, from JSON already encoded. */
+  static frameBytes(event: string, version: number, json: Buffer): Buffer {
+    return Buffer.concat([Buffer.from(`id: ${version}\nevent: ${event}\ndata: `), json, FRAME_END]);
+  }
+
+  /** Is anyone listening? Lets a change skip building a frame nobody would receive. */
+  watching(sessionId: string): boolean {
+    return this.bySession.has(sessionId);
+  }
+
+  publish(sessionId: string, frame: string | Buffer): void {
     const clients = this.bySession.get(sessionId);
     if (!clients) return;
-    for (const client of clients) this.send(client, frame);
+    // Encoded once for all clients, not once per socket write.
+    const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
+    for (const client of clients) this.send(client, bytes);
   }
 
   /** Tell clients the session is gone and end their streams. */
@@ -82,7 +106,7 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
     }
   }
 
-  private send(client: Client, frame: string): void {
+  private send(client: Client, frame: string | Buffer): void {
     const { res } = client;
     if (res.writableLength > this.options.maxBufferBytes) {
       this.options.log.warn({ sessionId: client.sessionId }, 'dropping an SSE client that stopped reading');

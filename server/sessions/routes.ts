@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { customAlphabet, nanoid } from 'nanoid';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
@@ -8,7 +8,7 @@ import type { SessionStore } from '../store/store.js';
 import { authenticate, hashKey, newKey, requireHost } from './auth.js';
 import { isItemId, normalizeSessionId, SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from './model.js';
 import * as queue from './queue.js';
-import { publicState, type PublicState } from './view.js';
+import { publicRequestAt, publicState, publicStateBytes, type PublicState } from './view.js';
 import {
   CreateSessionBody,
   JoinBody,
@@ -40,6 +40,16 @@ function requestOrigin(req: Request): string {
   }
 }
 
+/**
+ * Send JSON made elsewhere (the cached state). res.json would serialise again and hash the body
+ * for an ETag that can never match: every state carries the time it was made.
+ */
+function sendJson(res: Response, body: Buffer): void {
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}
+
 export function sessionRoutes({ config, store, hub, qr, limits, now }: SessionRoutesDeps): Router {
   const router = Router();
 
@@ -66,12 +76,17 @@ export function sessionRoutes({ config, store, hub, qr, limits, now }: SessionRo
     return raw;
   };
 
-  /** Commit durably, then push the whole new state to every open stream of the session. */
-  const commit = async (session: StoredSession): Promise<PublicState> => {
+  const stateBytes = (session: StoredSession, nowMs = now().getTime()): Buffer => publicStateBytes(session, config.publicUrl, nowMs);
+
+  /**
+   * Commit durably, then push the whole new state to every open stream of the session (if it has
+   * any: nobody else needs it made). Returns the time the new state is shown at.
+   */
+  const commit = async (session: StoredSession): Promise<number> => {
     await store.put(session);
-    const state = view(session);
-    hub.publish(session.id, EventHub.frame('state', state.version, state));
-    return state;
+    const nowMs = now().getTime();
+    if (hub.watching(session.id)) hub.publish(session.id, EventHub.frameBytes('state', session.version, stateBytes(session, nowMs)));
+    return nowMs;
   };
 
   router.post('/api/sessions', limits.create, async (req, res) => {
@@ -101,14 +116,15 @@ export function sessionRoutes({ config, store, hub, qr, limits, now }: SessionRo
   });
 
   router.get('/api/sessions/:id', (req, res) => {
-    res.json(view(durable(req.params.id)));
+    sendJson(res, stateBytes(durable(req.params.id)));
   });
 
   router.patch('/api/sessions/:id', async (req, res) => {
     const session = latest(req.params.id);
     requireHost(session, req);
     const patch = parseBody(UpdateSessionBody, req);
-    res.json(await commit(queue.updateSettings(session, patch, now())));
+    const changed = queue.updateSettings(session, patch, now());
+    sendJson(res, stateBytes(changed, await commit(changed)));
   });
 
   router.delete('/api/sessions/:id', async (req, res) => {
@@ -156,8 +172,8 @@ export function sessionRoutes({ config, store, hub, qr, limits, now }: SessionRo
       },
       now(),
     );
-    const state = await commit(added.session);
-    const request = state.queue[added.position - 1]!;
+    const nowMs = await commit(added.session);
+    const request = publicRequestAt(added.session, added.position - 1, nowMs);
     res.status(201).json({ request, position: added.position });
   });
 
@@ -173,24 +189,34 @@ export function sessionRoutes({ config, store, hub, qr, limits, now }: SessionRo
     requireHost(session, req);
     const id = requestId(String(req.params.requestId));
     const { position } = parseBody(MoveBody, req);
-    res.json(await commit(queue.moveRequest(session, id, position, now())));
+    const moved = queue.moveRequest(session, id, position, now());
+    sendJson(res, stateBytes(moved, await commit(moved)));
   });
 
   router.post('/api/sessions/:id/next', async (req, res) => {
     const session = latest(req.params.id);
     requireHost(session, req);
     const body = req.body === undefined ? {} : parseBody(NextBody, req);
-    res.json(await commit(queue.advance(session, body.outcome ?? 'sung', now(), body.expectedCurrentId)));
+    const advanced = queue.advance(session, body.outcome ?? 'sung', now(), body.expectedCurrentId);
+    sendJson(res, stateBytes(advanced, await commit(advanced)));
   });
 
+  // Phones arriving together (the QR code on the TV, everyone reconnecting after a deploy) share
+  // one first frame: the same session in the same millisecond gives the same bytes.
+  let firstFrame: { session: StoredSession; nowMs: number; bytes: Buffer } | undefined;
+
   router.get('/api/sessions/:id/events', (req, res) => {
-    const state = view(durable(req.params.id));
+    const session = durable(req.params.id);
     // HEAD must not open a stream that never ends.
     if (req.method === 'HEAD') {
       res.status(200).type('text/event-stream').end();
       return;
     }
-    hub.subscribe(state.id, res, EventHub.frame('state', state.version, state));
+    const nowMs = now().getTime();
+    if (firstFrame?.session !== session || firstFrame.nowMs !== nowMs) {
+      firstFrame = { session, nowMs, bytes: EventHub.frameBytes('state', session.version, stateBytes(session, nowMs)) };
+    }
+    hub.subscribe(session.id, res, firstFrame.bytes);
   });
 
   return router;

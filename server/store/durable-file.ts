@@ -68,7 +68,7 @@ export class UnreadableDataError extends Error {
 export class DurableJsonFile<T> implements Adapter<T> {
   constructor(
     readonly file: string,
-    private readonly serialize: (data: T) => string,
+    private readonly serialize: (data: T) => string | Uint8Array,
     private readonly validate: (raw: unknown, file: string) => T,
   ) {}
 

@@ -1,0 +1,207 @@
+// Child processes for the benchmark and the soak: the production server, the baseline server and
+// the load generators, each started with the Node binary under test.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** Compiled next to this file, so these resolve inside whichever dist folder is running. */
+export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
+export const BASELINE_MAIN = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
+export const LOAD_MAIN = fileURLToPath(new URL('./load.js', import.meta.url));
+export const FANOUT_MAIN = fileURLToPath(new URL('./sse-clients.js', import.meta.url));
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** Resident memory from /proc, in bytes; 0 once the process is gone. */
+  rssBytes(): number;
+  /** SIGTERM, then the exit code (SIGKILL after the timeout, which counts as a failure). */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** What the process printed (last 64 KB), for error messages. */
+  output(): string;
+  /** Every log line at warn level or above (pino JSON), from the whole run (up to 1,000). */
+  warnings(): string[];
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = address && typeof address === 'object' ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export function readRssBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface SpawnOptions {
+  node: string;
+  args: string[];
+  env: Record<string, string>;
+  /** CPU list for taskset, e.g. "0": keeps a server and its load generator off each other's core. */
+  cpus?: string | undefined;
+}
+
+/** Only PATH and the given variables: an operator's PUBLIC_URL or ADMIN_TOKEN must not leak in. */
+export function spawnNode({ node, args, env, cpus }: SpawnOptions): ChildProcess {
+  const fullEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env };
+  const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, node, ...args]] : [node, args];
+  return spawn(cmd as string, argv as string[], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function wrap(child: ChildProcess, url: string): ServerProcess {
+  let captured = '';
+  let partial = '';
+  const warnings: string[] = [];
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    captured = (captured + text).slice(-65_536);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/"level":(40|50|60)/.test(line) && warnings.length < 1000) warnings.push(line);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    url,
+    pid: child.pid ?? -1,
+    child,
+    rssBytes: () => (child.exitCode === null && child.pid ? readRssBytes(child.pid) : 0),
+    output: () => captured,
+    warnings: () => [...warnings],
+    async stop(timeoutMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Poll until `url` answers 200. Resolves with the milliseconds since `since` (a performance.now()). */
+export async function waitForOk(url: string, child: ChildProcess, since: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = since + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${url} answered`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return performance.now() - since;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export interface ProjectServerOptions {
+  node: string;
+  dataDir: string;
+  cpus?: string | undefined;
+  nodeArgs?: string[];
+  /** Extra or overriding environment, e.g. RATE_LIMIT=on for the soak. */
+  env?: Record<string, string>;
+}
+
+export interface StartedServer extends ServerProcess {
+  /** From spawn to the first 200 from /healthz: the cold start. */
+  readyMs: number;
+}
+
+/** The production server exactly as deployed (NODE_ENV=production), on a loopback port of its own. */
+export async function startProjectServer(options: ProjectServerOptions): Promise<StartedServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const since = performance.now();
+  const child = spawnNode({
+    node: options.node,
+    args: [...(options.nodeArgs ?? []), SERVER_MAIN],
+    cpus: options.cpus,
+    env: {
+      NODE_ENV: 'production',
+      // A temp folder is never a mounted volume; production mode would refuse it otherwise.
+      ALLOW_EPHEMERAL_DATA: '1',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: options.dataDir,
+      RATE_LIMIT: 'off',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+  });
+  const server = wrap(child, url);
+  try {
+    const readyMs = await waitForOk(`${url}/healthz`, child, since);
+    return { ...server, readyMs };
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n${server.output()}`);
+  }
+}
+
+export async function startBaselineServer(node: string, cpus?: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawnNode({ node, args: [BASELINE_MAIN], cpus, env: { NODE_ENV: 'production', PORT: String(port) } });
+  const server = wrap(child, `http://127.0.0.1:${port}`);
+  try {
+    await waitForOk(`${server.url}/hello`, child, performance.now());
+    return server;
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n${server.output()}`);
+  }
+}
+
+export interface Worker<Request, Reply> {
+  /** Send one message and wait for the next one back. */
+  ask(message: Request, timeoutMs?: number): Promise<Reply>;
+  stop(): Promise<void>;
+}
+
+/** Fork one of the harness's own modules (the load generator, the stream clients) with the Node under test. */
+export function forkWorker<Request, Reply>(node: string, modulePath: string, cpus?: string): Worker<Request, Reply> {
+  const child = fork(modulePath, [], {
+    // taskset execs the Node binary, which inherits the IPC channel.
+    execPath: cpus ? 'taskset' : node,
+    execArgv: cpus ? ['-c', cpus, node] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    ask(message, timeoutMs = 600_000) {
+      return new Promise<Reply>((resolve, reject) => {
+        const onExit = (code: number | null) => reject(new Error(`${modulePath} exited (${code}) before answering`));
+        const timer = setTimeout(() => reject(new Error(`${modulePath} did not answer within ${timeoutMs} ms`)), timeoutMs);
+        child.once('exit', onExit);
+        child.once('message', (reply) => {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve(reply as Reply);
+        });
+        child.send(message as object);
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.disconnect();
+      await exited;
+    },
+  };
+}

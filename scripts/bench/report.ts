@@ -1,0 +1,104 @@
+// Turns the measurements into the table printed at the end and judges them against the targets.
+import type { ColdStartScenario, CreateScenario, FanoutScenario, HttpScenario } from './scenarios.js';
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt?: string;
+  command: string;
+  node: string;
+  nodeVersion: string;
+  cpus: number;
+  loadAverageBefore: number[];
+  loadAverageAfter?: number[];
+  options: Record<string, unknown>;
+  seeded: { sessions: number; seconds: number };
+  read?: HttpScenario;
+  writes: (HttpScenario & { sessions: number })[];
+  fanout: FanoutScenario[];
+  create?: CreateScenario;
+  coldStart?: ColdStartScenario;
+  checks: Check[];
+}
+
+export interface Check {
+  what: string;
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
+
+/** The targets the service holds itself to; only the scenarios that ran are judged. */
+export function judge(results: BenchResults, mainSessions: number): Check[] {
+  const checks: Check[] = [];
+  if (results.read) {
+    checks.push({ what: results.read.name, target: '>= 60 % of baseline', measured: pct(results.read.ratio), pass: results.read.ratio >= 0.6 && results.read.non2xx === 0 });
+  }
+  const main = results.writes.find((w) => w.sessions === mainSessions);
+  if (main) {
+    checks.push({ what: `${main.name}: throughput`, target: '>= 25 % of baseline', measured: pct(main.ratio), pass: main.ratio >= 0.25 });
+    checks.push({ what: `${main.name}: p99`, target: '< 250 ms', measured: ms(main.p99), pass: main.p99 < 250 });
+  }
+  for (const w of results.writes) {
+    checks.push({ what: `${w.name}: every write answered 2xx`, target: '0 errors', measured: `${w.non2xx} non-2xx, ${w.errors} errors`, pass: w.non2xx === 0 && w.errors === 0 });
+  }
+  for (const f of results.fanout) {
+    const limit = f.clients <= 1000 ? 60 : f.clients <= 5000 ? 200 : Number.POSITIVE_INFINITY;
+    checks.push({ what: `fan-out to ${f.clients} streams: p99`, target: Number.isFinite(limit) ? `< ${limit} ms` : 'reported', measured: ms(f.p99), pass: f.p99 < limit });
+    checks.push({ what: `fan-out to ${f.clients} streams: every client got every change`, target: '0 missing', measured: `${f.missing} missing, ${f.failed} failed to connect`, pass: f.missing === 0 && f.failed === 0 });
+    checks.push({ what: `fan-out to ${f.clients} streams: count back to 0 after`, target: 'yes', measured: f.drainedToZero ? 'yes' : 'no', pass: f.drainedToZero });
+  }
+  // Memory is judged on the largest run: with a few hundred streams per step, V8 growing its heap
+  // by whole megabytes at a time drowns the streams' own share.
+  const largest = [...results.fanout].sort((a, b) => b.clients - a.clients)[0];
+  if (largest) {
+    const kb = largest.rssPerConnectionBytes / 1024;
+    checks.push({ what: `server memory per stream (median step, ${largest.clients} streams)`, target: '< 25 KB', measured: `${kb.toFixed(1)} KB`, pass: kb < 25 });
+  }
+  if (results.coldStart) {
+    const c = results.coldStart;
+    checks.push({ what: `cold start with ${c.sessions} sessions (median)`, target: '< 500 ms', measured: ms(c.median), pass: c.median < 500 });
+  }
+  return checks;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export function render(results: BenchResults): string {
+  const lines: string[] = [];
+  lines.push(`Node ${results.nodeVersion} (${results.node}), ${results.cpus} CPUs, load average before ${results.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')}`);
+  const http = [results.read, ...results.writes].filter((x): x is HttpScenario => x !== undefined);
+  if (http.length > 0) {
+    const rows = [['scenario', 'req/s', 'p50', 'p99', 'baseline req/s', 'ratio', 'batch', 'file', 'one durable write']];
+    for (const s of http) {
+      rows.push([
+        s.name,
+        s.projectRps.toFixed(0),
+        ms(s.p50),
+        ms(s.p99),
+        s.baselineRps.toFixed(0),
+        pct(s.ratio),
+        s.batchSize === undefined ? '' : s.batchSize.toFixed(1),
+        s.fileBytesAfter === undefined ? '' : `${(s.fileBytesAfter / 1e6).toFixed(2)} MB`,
+        s.durableWriteMs === undefined ? '' : ms(s.durableWriteMs),
+      ]);
+    }
+    lines.push('', table(rows));
+  }
+  if (results.fanout.length > 0) {
+    const rows = [['fan-out', 'p50', 'p99', 'max', 'missing', 'KB/stream', 'KB/stream incl. one-off growth']];
+    for (const f of results.fanout) {
+      rows.push([`${f.clients} streams`, ms(f.p50), ms(f.p99), ms(f.max), String(f.missing), (f.rssPerConnectionBytes / 1024).toFixed(1), (f.rssTotalPerConnectionBytes / 1024).toFixed(1)]);
+    }
+    lines.push('', table(rows));
+  }
+  if (results.create) lines.push('', `session creation with durable QR PNG: median ${ms(results.create.p50)}, p90 ${ms(results.create.p90)}, max ${ms(results.create.max)} (${results.create.count} in a row)`);
+  if (results.coldStart) lines.push(`cold start to a healthy /healthz with ${results.coldStart.sessions} sessions: median ${ms(results.coldStart.median)} (${results.coldStart.runs.map((t) => t.toFixed(0)).join(', ')})`);
+  lines.push('', table([['check', 'target', 'measured', ''], ...results.checks.map((c) => [c.what, c.target, c.measured, c.pass ? 'ok' : 'MISSED'])]));
+  return lines.join('\n');
+}

@@ -1,0 +1,183 @@
+// A plain HTTP event-stream client: what a phone's EventSource does, minus the reconnecting, which
+// the callers do themselves so they can count and time it.
+import http from 'node:http';
+import net from 'node:net';
+
+export interface SseEvent {
+  id: string | undefined;
+  event: string;
+  data: string;
+}
+
+export interface SseHandlers {
+  onEvent(event: SseEvent): void;
+  /** The stream ended or broke; `error` is set when it broke. */
+  onClose?(error?: Error): void;
+}
+
+/** Splits the stream into events; comments (keep-alives) and `retry:` blocks carry no data and are skipped. */
+export class SseParser {
+  private buffer = '';
+
+  constructor(private readonly emit: (event: SseEvent) => void) {}
+
+  push(chunk: string): void {
+    this.buffer += chunk;
+    let end = this.buffer.indexOf('\n\n');
+    while (end !== -1) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      this.dispatch(block);
+      end = this.buffer.indexOf('\n\n');
+    }
+  }
+
+  private dispatch(block: string): void {
+    let id: string | undefined;
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length > 0) this.emit({ id, event, data: data.join('\n') });
+  }
+}
+
+export interface SseConnection {
+  /** Resolves with the status once the response headers arrive. */
+  ready: Promise<number>;
+  close(): void;
+}
+
+/** Open one stream on its own socket (no agent, as separate phones would). */
+export function openSse(url: string, handlers: SseHandlers): SseConnection {
+  const parser = new SseParser((e) => handlers.onEvent(e));
+  let closed = false;
+  const finish = (error?: Error) => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose?.(error);
+  };
+  const req = http.request(url, { agent: false, headers: { Accept: 'text/event-stream' } });
+  const ready = new Promise<number>((resolve, reject) => {
+    req.once('response', (res) => {
+      resolve(res.statusCode ?? 0);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => parser.push(chunk));
+      res.once('end', () => finish());
+      res.once('error', (err) => finish(err));
+      res.once('close', () => finish());
+    });
+    req.once('error', (err) => {
+      reject(err);
+      finish(err);
+    });
+  });
+  // The caller may never await `ready`; a refused connection is reported through onClose.
+  ready.catch(() => {});
+  req.end();
+  return {
+    ready,
+    close: () => {
+      closed = true;
+      req.destroy();
+    },
+  };
+}
+
+/**
+ * Finds where each event ends and reads only its first bytes (the `id:` and `event:` lines),
+ * never decoding the data: thousands of clients in one process must not be what is measured.
+ */
+export class SseBlockScanner {
+  private head = '';
+  private lastWasNewline = false;
+
+  constructor(private readonly emit: (id: string | undefined, event: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    // A blank line ends the block; its two newlines may straddle two chunks.
+    if (this.lastWasNewline && chunk[0] === 10) {
+      this.finish();
+      i = 1;
+    }
+    this.lastWasNewline = false;
+    while (i < chunk.length) {
+      const end = chunk.indexOf('\n\n', i);
+      if (end === -1) {
+        this.keepHead(chunk, i, chunk.length);
+        this.lastWasNewline = chunk[chunk.length - 1] === 10;
+        return;
+      }
+      this.keepHead(chunk, i, end);
+      this.finish();
+      i = end + 2;
+    }
+  }
+
+  private keepHead(chunk: Buffer, from: number, to: number): void {
+    if (this.head.length < 64) this.head += chunk.toString('latin1', from, Math.min(to, from + 64 - this.head.length));
+  }
+
+  private finish(): void {
+    let id: string | undefined;
+    let event = 'message';
+    for (const line of this.head.split('\n')) {
+      if (line.startsWith('id:')) id = line.slice(3).trim();
+      else if (line.startsWith('event:')) event = line.slice(6).trim();
+    }
+    const isEvent = /(^|\n)data:/.test(this.head);
+    this.head = '';
+    if (isEvent) this.emit(id, event);
+  }
+}
+
+// One read buffer for every socket: reads are handled one at a time, and nothing is allocated per read.
+const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
+
+/**
+ * Like openSse, but as lean as a client can be, so that thousands of them in one process measure
+ * the server and not themselves: a raw socket read into a shared buffer, no HTTP parser (the
+ * scanner skips the status line, headers and chunk sizes, which never hold a blank line of
+ * their own), and only each event's id and type reported (see SseBlockScanner).
+ */
+export function watchSse(url: string, onEvent: (id: string | undefined, event: string) => void, onClose: () => void): SseConnection {
+  const { hostname, port, pathname } = new URL(url);
+  const scanner = new SseBlockScanner(onEvent);
+  let resolveReady: (status: number) => void = () => {};
+  let rejectReady: (err: Error) => void = () => {};
+  const ready = new Promise<number>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => {});
+  let status = 0;
+  const socket = net.connect({
+    host: hostname,
+    port: Number(port),
+    onread: {
+      buffer: sharedReadBuffer,
+      callback: (size) => {
+        const chunk = sharedReadBuffer.subarray(0, size);
+        if (status === 0) {
+          status = Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1', 0, 16))?.[1] ?? -1);
+          resolveReady(status);
+        }
+        scanner.push(chunk);
+        return true;
+      },
+    },
+  });
+  socket.setNoDelay(true);
+  socket.once('connect', () => socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`));
+  socket.once('error', (err) => rejectReady(err));
+  socket.once('close', onClose);
+  return { ready, close: () => socket.destroy() };
+}

@@ -1,0 +1,230 @@
+// A reference model of one session for the sequence fuzzer: random guest and host operations, the
+// answer each must get, and the queue they must leave, stated as the rules and not taken from the
+// server's code; and `apply`, which sends an operation over HTTP and checks the answer against it.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { expectedFairIndex } from '../scripts/bench/invariants.js';
+import { TIMEOUT_MS } from './fuzz-requests.js';
+
+export type Op =
+  | { op: 'join'; name: string }
+  | { op: 'request'; who: number; title: string; artist: string }
+  | { op: 'walkIn'; name: string; title: string }
+  | { op: 'cancel'; pick: number; by: 'owner' | 'host' | 'stranger' | 'current' }
+  | { op: 'next'; outcome: 'sung' | 'skipped'; guard: 'none' | 'right' | 'wrong' }
+  | { op: 'move'; pick: number; position: number }
+  | { op: 'settings'; rotation?: 'fair' | 'fifo'; status?: 'open' | 'paused' | 'closed'; maxQueuedPerSinger?: number };
+
+// Names and titles from small sets, so walk-ins are reused and duplicates happen; case and accent
+// variants check how names and songs are compared.
+const names = fc.constantFrom('Ann', 'ann', 'Ánn', 'Bob', ' Bob ', 'Zoë', 'zoe', '美咲');
+const titles = fc.constantFrom('Africa', 'africa ', 'Africa  ', 'Hello', 'Zombie', 'Take On Me');
+const artists = fc.constantFrom('', 'Toto', 'TOTO', 'Adele');
+
+export const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.record({ op: fc.constant('join' as const), name: names }), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant('request' as const), who: fc.nat(9), title: titles, artist: artists }), weight: 6 },
+  { arbitrary: fc.record({ op: fc.constant('walkIn' as const), name: names, title: titles }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('cancel' as const), pick: fc.nat(20), by: fc.constantFrom('owner', 'host', 'stranger', 'current') }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('next' as const), outcome: fc.constantFrom('sung', 'skipped'), guard: fc.constantFrom('none', 'right', 'wrong') }), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant('move' as const), pick: fc.nat(20), position: fc.integer({ min: 1, max: 40 }) }), weight: 1 },
+  {
+    arbitrary: fc.record(
+      { op: fc.constant('settings' as const), rotation: fc.constantFrom('fair', 'fifo'), status: fc.constantFrom('open', 'open', 'paused', 'closed'), maxQueuedPerSinger: fc.integer({ min: 1, max: 5 }) },
+      { requiredKeys: ['op'] },
+    ),
+    weight: 1,
+  },
+);
+
+interface MSinger {
+  id: string;
+  name: string;
+  key: string | null;
+}
+
+interface MRequest {
+  id: string;
+  singer: { id: string };
+  song: string;
+}
+
+const sameName = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+const song = (title: string, artist: string) => [title, artist].map((s) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase()).join('\n');
+
+/** What the API should answer: a status and, for errors, the code. */
+export interface Expected {
+  status: number;
+  code?: string;
+}
+
+export class SessionModel {
+  singers: MSinger[] = [];
+  queue: MRequest[] = [];
+  nowSinging: string | null = null;
+  history: string[] = [];
+  limit = 3;
+  highestLimit = 3;
+  rotation: 'fair' | 'fifo' = 'fair';
+  status: 'open' | 'paused' | 'closed' = 'open';
+  /** Only requests were added: no reorder, cancel, advance or fifo, so rounds must never go down. */
+  onlyInsertions = true;
+
+  guests(): MSinger[] {
+    return this.singers.filter((s) => s.key !== null);
+  }
+
+  mine(singerId: string): MRequest[] {
+    return this.queue.filter((r) => r.singer.id === singerId);
+  }
+
+  /** The answer to a request by `singer` (undefined: a walk-in not yet created). */
+  expectRequest(singer: MSinger | undefined, title: string, artist: string): Expected & { index?: number } {
+    if (this.status === 'closed') return { status: 409, code: 'session_closed' };
+    if (this.status === 'paused') return { status: 409, code: 'session_paused' };
+    const mine = singer ? this.mine(singer.id) : [];
+    if (mine.length >= this.limit) return { status: 409, code: 'queue_limit' };
+    if (mine.some((r) => r.song === song(title, artist))) return { status: 409, code: 'duplicate_request' };
+    const index = this.rotation === 'fifo' ? this.queue.length : expectedFairIndex(this.queue, singer?.id ?? '\0new');
+    return { status: 201, index };
+  }
+
+  addRequest(index: number, id: string, singerId: string, title: string, artist: string): void {
+    this.queue.splice(index, 0, { id, singer: { id: singerId }, song: song(title, artist) });
+  }
+
+  walkIn(name: string): MSinger | undefined {
+    return this.singers.find((s) => s.key === null && sameName(s.name, name.trim()));
+  }
+
+  expectNext(guard: 'none' | 'right' | 'wrong'): Expected {
+    if (guard === 'wrong') return { status: 409, code: 'stale_state' };
+    if (!this.nowSinging && this.queue.length === 0) return { status: 409, code: 'queue_empty' };
+    return { status: 200 };
+  }
+
+  advance(): void {
+    if (this.nowSinging) this.history.push(this.nowSinging);
+    this.nowSinging = this.queue.shift()?.id ?? null;
+    this.onlyInsertions = false;
+  }
+
+  move(from: number, position: number): void {
+    const [item] = this.queue.splice(from, 1);
+    this.queue.splice(Math.min(position, this.queue.length + 1) - 1, 0, item!);
+    this.onlyInsertions = false;
+  }
+
+  settings(patch: Extract<Op, { op: 'settings' }>): void {
+    if (patch.rotation) this.rotation = patch.rotation;
+    if (patch.status) this.status = patch.status;
+    if (patch.maxQueuedPerSinger) {
+      this.limit = patch.maxQueuedPerSinger;
+      this.highestLimit = Math.max(this.highestLimit, this.limit);
+    }
+    if (this.rotation === 'fifo') this.onlyInsertions = false;
+  }
+}
+
+export async function api(url: string, method: string, p: string, body?: unknown, key?: string | null): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${p}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export interface Target {
+  url: string;
+  id: string;
+  hostKey: string;
+  model: SessionModel;
+  /** Check every answer against the model; off when operations race and only ids and keys are wanted. */
+  strict: boolean;
+}
+
+/** Apply one operation over HTTP and to the model, checking the answer against the model's. */
+export async function apply({ url, id, hostKey, model, strict }: Target, op: Op): Promise<void> {
+  const base = `/api/sessions/${id}`;
+  const expect = (reply: { status: number; body: any }, expected: Expected): void => {
+    const what = `${JSON.stringify(op)} -> ${reply.status} ${JSON.stringify(reply.body)}`;
+    assert.ok(reply.status >= 200 && reply.status < 500, what);
+    if (!strict) return;
+    assert.equal(reply.status, expected.status, what);
+    if (expected.code) assert.equal(reply.body?.error?.code, expected.code, what);
+  };
+  switch (op.op) {
+    case 'join': {
+      const reply = await api(url, 'POST', `${base}/singers`, { name: op.name });
+      expect(reply, model.status === 'closed' ? { status: 409, code: 'session_closed' } : { status: 201 });
+      if (reply.status === 201) model.singers.push({ id: reply.body.singer.id, name: reply.body.singer.name, key: reply.body.guestKey });
+      return;
+    }
+    case 'request':
+    case 'walkIn': {
+      const guests = model.guests();
+      const singer = op.op === 'walkIn' ? model.walkIn(op.name) : guests[op.who % Math.max(1, guests.length)];
+      if (op.op === 'request' && !singer) return;
+      const artist = op.op === 'request' ? op.artist : '';
+      const expected = model.expectRequest(singer, op.title, artist);
+      const body = op.op === 'walkIn' ? { title: op.title, singerName: op.name } : { title: op.title, artist };
+      const reply = await api(url, 'POST', `${base}/requests`, body, op.op === 'walkIn' ? hostKey : singer!.key);
+      expect(reply, expected);
+      if (reply.status !== 201) return;
+      if (strict) assert.equal(reply.body.position, expected.index! + 1, `fair or fifo position for ${JSON.stringify(op)}`);
+      const singerId = reply.body.request.singer.id as string;
+      if (!model.singers.some((s) => s.id === singerId)) model.singers.push({ id: singerId, name: reply.body.request.singer.name, key: null });
+      else if (strict) assert.equal(singerId, singer?.id, 'a walk-in of the same name is reused');
+      model.addRequest(reply.body.position - 1, reply.body.request.id, singerId, op.title, artist);
+      return;
+    }
+    case 'cancel': {
+      const item = model.queue[op.pick % Math.max(1, model.queue.length)];
+      if (op.by === 'current' || !item) {
+        const target = op.by === 'current' ? model.nowSinging : null;
+        const reply = await api(url, 'DELETE', `${base}/requests/${target ?? 'noSuchSong1'}`, undefined, hostKey);
+        expect(reply, target ? { status: 409, code: 'already_singing' } : { status: 404, code: 'request_not_found' });
+        return;
+      }
+      const owner = model.singers.find((s) => s.id === item.singer.id)!;
+      const stranger = model.guests().find((g) => g.id !== owner.id);
+      if (op.by === 'stranger' && !stranger) return;
+      const key = op.by === 'host' ? hostKey : op.by === 'owner' ? (owner.key ?? hostKey) : stranger!.key;
+      const reply = await api(url, 'DELETE', `${base}/requests/${item.id}`, undefined, key);
+      expect(reply, op.by === 'stranger' ? { status: 403, code: 'forbidden' } : { status: 204 });
+      if (reply.status === 204 && model.queue.includes(item)) {
+        model.queue.splice(model.queue.indexOf(item), 1);
+        model.onlyInsertions = false;
+      }
+      return;
+    }
+    case 'next': {
+      const guard = op.guard === 'right' ? { expectedCurrentId: model.nowSinging } : op.guard === 'wrong' ? { expectedCurrentId: 'someoneElse1' } : {};
+      const head = model.queue[0]?.id ?? null;
+      const reply = await api(url, 'POST', `${base}/next`, { outcome: op.outcome, ...guard }, hostKey);
+      expect(reply, model.expectNext(op.guard));
+      if (reply.status !== 200) return;
+      if (strict) assert.equal(reply.body.nowSinging?.id ?? null, head);
+      model.advance();
+      return;
+    }
+    case 'move': {
+      const item = model.queue[op.pick % Math.max(1, model.queue.length)];
+      const reply = await api(url, 'PATCH', `${base}/requests/${item?.id ?? 'noSuchSong1'}`, { position: op.position }, hostKey);
+      expect(reply, item ? { status: 200 } : { status: 404, code: 'request_not_found' });
+      if (reply.status !== 200 || !item) return;
+      model.move(model.queue.indexOf(item), op.position);
+      if (strict) assert.deepEqual(reply.body.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id));
+      return;
+    }
+    case 'settings': {
+      const { op: _, ...patch } = op;
+      const reply = await api(url, 'PATCH', base, patch, hostKey);
+      expect(reply, Object.keys(patch).length === 0 ? { status: 400, code: 'invalid_input' } : { status: 200 });
+      if (reply.status === 200) model.settings(op);
+    }
+  }
+}
