@@ -27,11 +27,18 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
     super();
   }
 
+  private closed = false;
+
   get connections(): number {
     return this.total;
   }
 
   subscribe(sessionId: string, res: Response, frame: string | Buffer): void {
+    // A browser reconnecting during shutdown must not hold the process open until the kill timeout.
+    if (this.closed) {
+      res.status(503).set('Retry-After', '2').end();
+      return;
+    }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -96,6 +103,7 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
 
   /** End every stream (shutdown): clients reconnect by themselves to the next process. */
   close(): void {
+    this.closed = true;
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     for (const clients of this.bySession.values()) {

@@ -49,7 +49,9 @@ export class QrCodes {
         { headers: { 'Cache-Control': 'public, max-age=3600', 'Content-Type': 'image/png' } },
         (err?: Error & { code?: string }) => {
           // Deleted between the check and the read: the session is gone too.
-          if (err && !res.headersSent) next(err.code === 'ENOENT' ? Errors.sessionNotFound() : err);
+          // ECONNABORTED: the client went away mid-download; nothing to answer or log.
+          if (!err || err.code === 'ECONNABORTED') return;
+          if (!res.headersSent) next(err.code === 'ENOENT' ? Errors.sessionNotFound() : err);
         },
       );
     });
