@@ -3,10 +3,11 @@
 // reconnect; then: no unexpected errors, memory after warm-up grows less than 10 %, the stream
 // count returns to 0 once everyone leaves, and data.json is valid and holds every acknowledged
 // change. Exits 1 if any check fails.
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { journalPath } from '../server/store/journal.js';
 import { parseData } from '../server/store/schema.js';
 import { sessionProblems } from './bench/invariants.js';
 import { startProjectServer, type StartedServer } from './bench/processes.js';
@@ -238,8 +239,11 @@ async function main(): Promise<void> {
     const logged = server.warnings().filter((line) => !/"level":40/.test(line) || !harmless(line));
     if (logged.length > 0) failures.push(`the server logged ${logged.length} warnings or errors, first: ${logged[0]}`);
 
+    // After a clean stop data.json alone holds everything: the journal has been folded into it.
     const file = path.join(dataDir, 'data.json');
     const { data } = parseData(JSON.parse(await readFile(file, 'utf8')), file);
+    const journal = await stat(journalPath(dataDir)).catch(() => null);
+    if (journal && journal.size > 0) failures.push(`the journal still holds ${journal.size} bytes after a clean stop`);
     for (const session of sessions) {
       const stored = data.sessions[session.id];
       if (!stored) {

@@ -61,6 +61,9 @@ async function main(): Promise<void> {
   if (opened.removedTempFiles.length > 0) {
     log.info({ files: opened.removedTempFiles }, 'removed temp files left by an interrupted write');
   }
+  if (opened.replayed.records > 0 || opened.replayed.tornBytes > 0) {
+    log.info(opened.replayed, 'replayed the journal left by an unclean stop into data.json');
+  }
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
 
   const { app, hub } = createApp({ config, store, log });

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
+import { readStoredData } from '../server/store/store.js';
 import { bearer, buildApp, createSession, joinAs, queueOf, requestSong } from './helpers.js';
 
 describe('sessions', () => {
@@ -23,8 +24,11 @@ describe('sessions', () => {
     assert.equal(hostUrl, `http://karaoke.example:8080/host/${session.id}#key=${hostKey}`);
     assert.ok(hostKey.length >= 40);
     assert.ok((await stat(path.join(dataDir, 'qr-codes', `${session.id}.png`))).size > 100);
-    const stored = await readFile(path.join(dataDir, 'data.json'), 'utf8');
-    assert.ok(!stored.includes(hostKey), 'the host key itself is never stored');
+    for (const file of ['data.json', 'data.journal']) {
+      const stored = await readFile(path.join(dataDir, file), 'utf8');
+      assert.ok(!stored.includes(hostKey), `the host key itself is never stored (${file})`);
+    }
+    assert.ok((await readStoredData(dataDir)).sessions[session.id]?.hostKeyHash, 'only its hash is');
   });
 
   it('uses PUBLIC_URL for links and honours X-Forwarded-Proto behind a proxy', async (t) => {

@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import request from 'supertest';
 import { createApp, type App } from '../server/app.js';
 import { testConfig, type Config } from '../server/config.js';
-import { openStore, type SessionStore } from '../server/store/store.js';
+import { openStore, readStoredData, serializeData, type SessionStore } from '../server/store/store.js';
 
 export interface TestApp extends App {
   store: SessionStore;
@@ -22,6 +22,11 @@ export async function tempDataDir(t: TestContext, prefix = 'karaoke-test-'): Pro
   // Retried: a server process stopped by a later hook may still be writing into the folder.
   t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
+}
+
+/** Every session as a restart would load it (data.json with the journal replayed), in data.json's format. */
+export async function durableText(dataDir: string): Promise<string> {
+  return serializeData(await readStoredData(dataDir)).toString('utf8');
 }
 
 type Overrides = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };

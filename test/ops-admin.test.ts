@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import request from 'supertest';
 import { renderQrPng } from '../server/qr.js';
 import { listBackups } from '../server/store/backups.js';
-import { bearer, buildApp, createSession, joinAs, listen, queueOf, requestSong } from './helpers.js';
+import { bearer, buildApp, createSession, durableText, joinAs, listen, queueOf, requestSong } from './helpers.js';
 import { readDataFile } from './process-helpers.js';
 import { SseClient } from './sse-client.js';
 
@@ -43,7 +43,7 @@ test('admin routes answer 401 without the token, with a wrong one, or with one o
   await request(app.app).post('/api/admin/import').set('Content-Type', 'application/json').send('{}').expect(401);
 });
 
-test('GET /api/admin/export is the durable data.json, as a download', async (t) => {
+test('GET /api/admin/export is the durable state, as a download', async (t) => {
   const app = await adminApp(t);
   const s = await createSession(app.app);
   const ann = await joinAs(app.app, s.id, 'Ann');
@@ -52,7 +52,7 @@ test('GET /api/admin/export is the durable data.json, as a download', async (t) 
   assert.match(res.headers['content-disposition'] ?? '', /^attachment; filename="karaoke-export-[0-9TZ-]+\.json"$/);
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.match(res.headers['content-type'] ?? '', /^application\/json/);
-  assert.equal(await exportOf(app), await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8'));
+  assert.equal(await exportOf(app), await durableText(app.dataDir));
 });
 
 test('POST /api/admin/import restores an export: changed sessions come back, later ones go, a backup keeps what was replaced', async (t) => {
@@ -68,7 +68,7 @@ test('POST /api/admin/import restores an export: changed sessions come back, lat
   await requestSong(app.app, changed.id, ann.key, 'Song B');
   await request(app.app).delete(`/api/sessions/${deleted.id}`).set(bearer(deleted.hostKey)).expect(204);
   const later = await createSession(app.app, 'Later Night');
-  const beforeImport = await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8');
+  const beforeImport = await durableText(app.dataDir);
   const versionBefore = app.store.get(changed.id)!.version;
 
   const res = await importText(app, exported).expect(200);
@@ -100,7 +100,7 @@ test('POST /api/admin/import refuses anything that is not a valid export, and ch
   const s = await createSession(app.app);
   const valid = JSON.parse(await exportOf(app));
   const session = valid.sessions[s.id];
-  const before = await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8');
+  const before = await durableText(app.dataDir);
   const bad: [string, RegExp][] = [
     ['', /empty/],
     ['{"version":1,"sessions":', /not valid JSON/],
@@ -118,7 +118,7 @@ test('POST /api/admin/import refuses anything that is not a valid export, and ch
   }
   const wrongType = await request(app.app).post('/api/admin/import').set(admin()).set('Content-Type', 'text/plain').send('{}').expect(400);
   assert.equal(wrongType.body.error.code, 'invalid_export');
-  assert.equal(await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8'), before);
+  assert.equal(await durableText(app.dataDir), before);
   assert.deepEqual(await listBackups(app.dataDir), []);
 });
 

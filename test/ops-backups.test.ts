@@ -7,13 +7,13 @@ import { createBackupJob } from '../server/ops/backups.js';
 import { startMaintenance } from '../server/ops/maintenance.js';
 import { listBackups, pruneBackups, writeBackup } from '../server/store/backups.js';
 import { openStore } from '../server/store/store.js';
-import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './helpers.js';
+import { bearer, buildApp, createSession, durableText, joinAs, requestSong, tempDataDir } from './helpers.js';
 import { captureLog, runScript } from './ops-helpers.js';
 import { launchServer, startServer } from './process-helpers.js';
 
 const names = async (dataDir: string) => (await listBackups(dataDir)).map((e) => e.name);
 
-test('a scheduled backup is exactly the durable data.json, and an unchanged store is not backed up twice', async (t) => {
+test('a scheduled backup is exactly the durable state, and an unchanged store is not backed up twice', async (t) => {
   const app = await buildApp(t);
   const s = await createSession(app.app);
   const { log, lines } = captureLog();
@@ -21,7 +21,7 @@ test('a scheduled backup is exactly the durable data.json, and an unchanged stor
 
   const first = await job.run();
   assert.ok(first.written);
-  assert.equal(await fs.readFile(first.written.file, 'utf8'), await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8'));
+  assert.equal(await fs.readFile(first.written.file, 'utf8'), await durableText(app.dataDir));
   assert.equal((await fs.stat(first.written.file)).mode & 0o777, 0o600);
   assert.ok(lines().some((l) => l.msg === 'backup written' && l.backup === first.written!.name));
 
@@ -127,12 +127,12 @@ test('backups --restore refuses while a server holds the lock, and restores once
   assert.ok(written);
   await request(app.app).delete(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).expect(204);
   const dataFile = path.join(app.dataDir, 'data.json');
-  const afterDelete = await fs.readFile(dataFile, 'utf8');
+  const afterDelete = await durableText(app.dataDir);
 
   const refused = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /held by another server process \(pid \d+/);
-  assert.equal(await fs.readFile(dataFile, 'utf8'), afterDelete);
+  assert.equal(await durableText(app.dataDir), afterDelete);
 
   await app.close();
   const done = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);

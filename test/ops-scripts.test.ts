@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { listBackups } from '../server/store/backups.js';
-import { buildApp, createSession, joinAs, listen, queueOf, requestSong, tempDataDir } from './helpers.js';
+import { buildApp, createSession, durableText, joinAs, listen, queueOf, requestSong, tempDataDir } from './helpers.js';
 import { runScript } from './ops-helpers.js';
 
 const TOKEN = 'script-admin-token-0123456789abc';
@@ -26,7 +26,7 @@ for (const name of ['backup', 'restore', 'backups', 'verify-persistence', 'impor
   });
 }
 
-test('backup saves the export, identical to data.json, and will not overwrite a file without --force', async (t) => {
+test('backup saves the export, identical to the durable state, and will not overwrite a file without --force', async (t) => {
   const { app, url } = await server(t);
   const s = await createSession(app.app);
   const ann = await joinAs(app.app, s.id, 'Ann');
@@ -38,7 +38,7 @@ test('backup saves the export, identical to data.json, and will not overwrite a 
   const saved = await runScript('backup', ['--url', url, '--out', out], { ADMIN_TOKEN: TOKEN });
   assert.equal(saved.code, 0, saved.stderr);
   assert.match(saved.stdout, /saved 1 session\(s\), \d+ bytes, schema version 1, to /);
-  assert.equal(await fs.readFile(out, 'utf8'), await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8'));
+  assert.equal(await fs.readFile(out, 'utf8'), await durableText(app.dataDir));
   assert.equal((await fs.stat(out)).mode & 0o777, 0o600);
 
   const again = await runScript('backup', ['--url', url, '--token', TOKEN, '--out', out]);
@@ -88,7 +88,7 @@ test('restore refuses an invalid file before sending anything', async (t) => {
   const { app, url } = await server(t);
   await createSession(app.app);
   const dir = await tempDataDir(t, 'karaoke-backup-out-');
-  const before = await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8');
+  const before = await durableText(app.dataDir);
   const cases: [string, RegExp][] = [
     ['{"version":1,"sessions":{"AB', /not valid JSON/],
     ['{"hello":"world"}', /schema "version"/],
@@ -106,6 +106,6 @@ test('restore refuses an invalid file before sending anything', async (t) => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read/);
   // Nothing reached the server: no import, so no pre-import backup either.
-  assert.equal(await fs.readFile(path.join(app.dataDir, 'data.json'), 'utf8'), before);
+  assert.equal(await durableText(app.dataDir), before);
   assert.deepEqual(await listBackups(app.dataDir), []);
 });

@@ -42,9 +42,13 @@ describe('persistence', () => {
   });
 
   it('the data file is compact JSON with a schema version, holding no keys', async (t) => {
-    const { app, dataDir } = await buildApp(t);
+    const built = await buildApp(t);
+    const { app, dataDir } = built;
     const s = await createSession(app);
     const guest = await joinAs(app, s.id, 'Ann');
+    const journal = await readFile(path.join(dataDir, 'data.journal'), 'utf8');
+    assert.ok(!journal.includes(s.hostKey) && !journal.includes(guest.key));
+    await built.close();
     const text = await readFile(path.join(dataDir, 'data.json'), 'utf8');
     const data = JSON.parse(text);
     assert.equal(data.version, 1);

@@ -1,14 +1,14 @@
 // The durability tests run the compiled server the way a platform does: as its own process,
 // killed, stopped and restarted from the outside, with DATA_DIR on real (and sometimes broken) disks.
 import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { PublicState } from '../server/sessions/view.js';
-import { parseData, type DbData } from '../server/store/schema.js';
+import type { DbData } from '../server/store/schema.js';
+import { readStoredData } from '../server/store/store.js';
 
 /** Next to this file once compiled: dist/test/ → dist/server/main.js. */
 export const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
@@ -90,10 +90,9 @@ export async function startServer(t: TestContext, dataDir: string, env: Record<s
   return { ...launched, url };
 }
 
-/** data.json read and checked exactly as the server does at start; throws if it would refuse it. */
+/** data.json with the journal replayed, checked exactly as the server does at start; throws if it would refuse it. */
 export async function readDataFile(dataDir: string): Promise<DbData> {
-  const file = path.join(dataDir, 'data.json');
-  return parseData(JSON.parse(await readFile(file, 'utf8')), file).data;
+  return readStoredData(dataDir);
 }
 
 export async function getState(url: string, sessionId: string): Promise<PublicState | undefined> {

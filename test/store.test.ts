@@ -5,15 +5,18 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { createSession as newSession } from '../server/sessions/queue.js';
-import { openStore } from '../server/store/store.js';
+import { openStore, readStoredData } from '../server/store/store.js';
 import { buildApp, createSession, tempDataDir } from './helpers.js';
 
 const session = (id: string, name = id) =>
   newSession({ id, name, hostKeyHash: 'h', origin: 'http://localhost', now: new Date('2026-11-20T20:00:00Z') });
 
-/** Make a folder refuse new files, even for root: a real write failure without a special mount. */
+/**
+ * Make DATA_DIR refuse new files and its journal refuse appends, even for root: a real write failure
+ * without a special mount.
+ */
 function setImmutable(dir: string, on: boolean): void {
-  execFileSync('chattr', [on ? '+i' : '-i', dir]);
+  execFileSync('chattr', [on ? '+i' : '-i', path.join(dir, 'data.journal'), dir]);
 }
 
 /** Run with the folder immutable; always made writable again, before the temp folder is removed. */
@@ -31,12 +34,11 @@ describe('store', () => {
     const dataDir = await tempDataDir(t);
     const { store } = await openStore({ dataDir });
     t.after(() => store.close());
-    const file = path.join(dataDir, 'data.json');
     const ids = Array.from({ length: 200 }, (_, i) => `S${String(i).padStart(5, '0')}`);
     await Promise.all(
       ids.map(async (id) => {
         await store.put(session(id));
-        const onDisk = JSON.parse(await readFile(file, 'utf8'));
+        const onDisk = await readStoredData(dataDir);
         assert.ok(onDisk.sessions[id], `${id} is on disk when its put resolves`);
       }),
     );
@@ -69,7 +71,7 @@ describe('store', () => {
     });
 
     await store.put(session('CCCCCC'));
-    const after = JSON.parse(await readFile(file, 'utf8'));
+    const after = await readStoredData(dataDir);
     assert.deepEqual(Object.keys(after.sessions).sort(), ['AAAAAA', 'CCCCCC']);
     assert.equal((await store.storage()).writable, true);
   });

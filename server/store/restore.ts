@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { listBackups, parseExport, writeBackup, type BackupEntry } from './backups.js';
-import { writeFileDurable } from './durable-file.js';
+import { removeFileDurable, writeFileDurable } from './durable-file.js';
+import { journalPath, readJournal } from './journal.js';
 import { acquireLock } from './lock.js';
-import { DATA_FILE, LOCK_FILE } from './store.js';
+import { DATA_FILE, LOCK_FILE, readStoredData, serializeData } from './store.js';
 
 export class BackupNotFoundError extends Error {
   override name = 'BackupNotFoundError';
@@ -36,7 +37,8 @@ export async function findBackup(dataDir: string, name: string): Promise<BackupE
 
 /**
  * Put a backup in place of data.json while no server runs: take the lock (a running server holds
- * it), check the backup, keep the current file as a backup, then replace data.json durably.
+ * it), check the backup, keep the current state as a backup, empty the journal, then replace
+ * data.json durably.
  */
 export async function restoreBackup(dataDir: string, name: string, now: Date = new Date()): Promise<RestoreResult> {
   const lock = await acquireLock(path.join(dataDir, LOCK_FILE));
@@ -45,12 +47,24 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
     const text = await fs.readFile(restored.file, 'utf8');
     const { data, migratedFrom } = parseExport(text, restored.file);
     const file = path.join(dataDir, DATA_FILE);
-    // Kept even when unreadable: it may still hold something worth recovering by hand.
-    const current = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
-      throw err;
-    });
+    const journal = journalPath(dataDir);
+    // The state being replaced is data.json with the journal replayed onto it (an unclean stop leaves
+    // changes there). When that cannot be read, the file is kept as it is, with the journal beside
+    // the backup: it may still hold something worth recovering by hand.
+    const replay = await readJournal(journal).catch(() => null);
+    const merged = replay?.records.length ? await readStoredData(dataDir).then(serializeData, () => null) : null;
+    const current =
+      merged ??
+      (await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      }));
     const previous = current === null ? null : await writeBackup(dataDir, current, 'pre-restore', now);
+    if (merged === null && previous !== null && (await fs.stat(journal).then((s) => s.size > 0, () => false))) {
+      await fs.copyFile(journal, `${previous.file}.journal`);
+    }
+    // Left in place, the journal's changes would be replayed onto the restored file.
+    await removeFileDurable(journal);
     // Written as it was: an older schema is migrated by the server at its next start.
     await writeFileDurable(file, text);
     return { restored, previous, sessions: Object.keys(data.sessions).length, schemaVersion: migratedFrom ?? data.version };

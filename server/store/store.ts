@@ -4,7 +4,8 @@ import { Low } from 'lowdb';
 import { Errors } from '../errors.js';
 import type { StoredSession } from '../sessions/model.js';
 import { writeBackup } from './backups.js';
-import { DurableJsonFile, removeStaleTempFiles } from './durable-file.js';
+import { DurableJsonFile, removeStaleTempFiles, UnreadableDataError } from './durable-file.js';
+import { applyRecords, encodeRecord, journalPath, JournalWriter, readJournal, type JournalContents } from './journal.js';
 import { acquireLock, type Lock } from './lock.js';
 import { QrFiles } from './qr-files.js';
 import { emptyData, parseData, SCHEMA_VERSION, type DbData } from './schema.js';
@@ -29,7 +30,7 @@ export interface SessionStore {
   count(): number;
   sessions(): IterableIterator<StoredSession>;
   storage(): Promise<StorageInfo>;
-  /** A consistent copy of data.json as it is on disk now. */
+  /** A consistent copy of every session as it is on disk now, in data.json's format. */
   snapshot(): string;
   stats(): StoreStats;
   close(): Promise<void>;
@@ -47,6 +48,8 @@ export interface StoreStats {
   flushes: number;
   changesFlushed: number;
   failedFlushes: number;
+  /** Flushes that rewrote data.json rather than appending to the journal. */
+  checkpoints: number;
 }
 
 export interface OpenedStore {
@@ -54,32 +57,41 @@ export interface OpenedStore {
   /** Set when an older schema was migrated at open (a backup was written first). */
   migratedFrom: number | null;
   removedTempFiles: string[];
+  /** Commits replayed from the journal (left by a crash), and the bytes of a torn last append dropped. */
+  replayed: { records: number; tornBytes: number };
 }
 
 const serializedCache = new WeakMap<StoredSession, Buffer>();
 const COMMA = Buffer.from(',');
 
 /**
- * Compact JSON of the whole store in pieces, re-serialising only sessions that changed: sessions
- * are immutable, so an unchanged one is the same object as last time and its bytes are cached.
- * Cached as UTF-8 and joined as bytes: building and encoding one big string per flush cost more
- * than the disk write itself.
+ * A session as its `"id":{...}` member of data.json's `sessions`, as UTF-8. Sessions are immutable,
+ * so an unchanged one is the same object as last time and its bytes come from the cache: a
+ * checkpoint and a journal record serialise only the sessions that changed.
+ */
+function memberBytes(id: string, session: StoredSession | undefined): Buffer {
+  if (session === undefined) return Buffer.from(`${JSON.stringify(id)}:null`);
+  let bytes = serializedCache.get(session);
+  if (bytes === undefined || session.id !== id) {
+    const json = `${JSON.stringify(id)}:${JSON.stringify(session)}`;
+    // Not from Buffer's shared 8 KB pool: a cached session would keep its neighbours' old bytes alive.
+    bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+    bytes.write(json);
+    // Keyed by the session alone, so only cache it under its own id.
+    if (session.id === id) serializedCache.set(session, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Compact JSON of the whole store in pieces. Joined as bytes: building and encoding one big string
+ * per write cost more than the disk write itself.
  */
 function serializeParts(data: DbData): Buffer[] {
   const parts: Buffer[] = [Buffer.from(`{"version":${data.version},"sessions":{`)];
   for (const id in data.sessions) {
-    const session = data.sessions[id]!;
-    let bytes = serializedCache.get(session);
-    if (bytes === undefined || session.id !== id) {
-      const json = `${JSON.stringify(id)}:${JSON.stringify(session)}`;
-      // Not from Buffer's shared 8 KB pool: a cached session would keep its neighbours' old bytes alive.
-      bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
-      bytes.write(json);
-      // Keyed by the session alone, so only cache it under its own id.
-      if (session.id === id) serializedCache.set(session, bytes);
-    }
     if (parts.length > 1) parts.push(COMMA);
-    parts.push(bytes);
+    parts.push(memberBytes(id, data.sessions[id]));
   }
   parts.push(Buffer.from('}}'));
   return parts;
@@ -91,9 +103,9 @@ export function serializeData(data: DbData): Buffer {
 
 /**
  * serializeData into one buffer kept between calls. Only for the flush loop, which writes one
- * snapshot at a time: a fresh multi-megabyte buffer per flush kept the garbage collector busy.
+ * snapshot at a time: a fresh multi-megabyte buffer per checkpoint kept the garbage collector busy.
  */
-function reusingSerializer(): (data: DbData) => Buffer {
+function reusingSerializer(written: { bytes: number }): (data: DbData) => Buffer {
   let buffer = Buffer.alloc(0);
   return (data) => {
     const parts = serializeParts(data);
@@ -104,17 +116,21 @@ function reusingSerializer(): (data: DbData) => Buffer {
       buffer.set(p, offset);
       offset += p.length;
     }
+    written.bytes = size;
     return buffer.subarray(0, size);
   };
 }
 
 /**
  * Under load (a batch of at least BUSY_BATCH changes) the next flush waits BUSY_DELAY_MS, so
- * the writers just answered can send their next change in time to join it: each whole-file
- * rewrite then carries up to twice as many changes (PostgreSQL's commit_delay, in small).
+ * the writers just answered can send their next change in time to join it: each flush then
+ * carries up to twice as many changes (PostgreSQL's commit_delay, in small).
  */
 const BUSY_BATCH = 8;
-const BUSY_DELAY_MS = 4;
+const BUSY_DELAY_MS = 1;
+
+/** data.json is rewritten once the journal is as big as it, and never for less than this. */
+export const CHECKPOINT_MIN_BYTES = 8 * 1024 * 1024;
 
 interface Waiter {
   resolve: () => void;
@@ -131,13 +147,17 @@ class JsonFileStore implements SessionStore {
   private open: Batch | null = null;
   private flushing: Promise<void> | null = null;
   private closed = false;
-  private readonly counters: StoreStats = { flushes: 0, changesFlushed: 0, failedFlushes: 0 };
+  private readonly counters: StoreStats = { flushes: 0, changesFlushed: 0, failedFlushes: 0, checkpoints: 0 };
 
   constructor(
     readonly dataDir: string,
     readonly qr: QrFiles,
     private readonly db: Low<DbData>,
     private readonly lock: Lock,
+    private readonly journal: JournalWriter,
+    /** Bytes of data.json at its last write. */
+    private readonly written: { bytes: number },
+    private readonly checkpointMinBytes: number,
   ) {
     this.committed = new Map(Object.entries(db.data.sessions));
   }
@@ -205,7 +225,27 @@ class JsonFileStore implements SessionStore {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    // After a clean stop data.json alone holds everything. If this fails the journal still does,
+    // and the next start replays it.
+    if (this.journal.bytes > 0 || this.journal.broken) await this.checkpoint().catch(() => {});
     await this.lock.release();
+  }
+
+  /** Rewrite data.json with the newest state, then empty the journal. */
+  private async checkpoint(): Promise<void> {
+    await this.db.write();
+    await this.journal.reset();
+    this.counters.checkpoints += 1;
+  }
+
+  /** One durable commit of the sessions a batch changed: a journal append, or now and then a checkpoint. */
+  private commit(values: ReadonlyMap<string, StoredSession | undefined>): Promise<void> {
+    if (this.journal.broken || this.journal.bytes >= Math.max(this.checkpointMinBytes, this.written.bytes)) {
+      return this.checkpoint();
+    }
+    const members: Buffer[] = [];
+    for (const [id, value] of values) members.push(memberBytes(id, value));
+    return this.journal.append(encodeRecord(members));
   }
 
   /** Group commit: changes join the open batch; one flush is in flight, the next batch waits behind it. */
@@ -229,7 +269,7 @@ class JsonFileStore implements SessionStore {
       const sessions = this.db.data.sessions;
       const values = new Map([...batch.ids].map((id) => [id, sessions[id]] as const));
       try {
-        await this.db.write();
+        await this.commit(values);
       } catch (err) {
         this.counters.failedFlushes += 1;
         // Changes queued behind the failed batch were built on it: they are undone and rejected too.
@@ -262,40 +302,88 @@ class JsonFileStore implements SessionStore {
 
 export interface OpenStoreOptions {
   dataDir: string;
-  /** Called with the path of the backup written before a schema migration. */
-  backupBeforeMigration?: (file: string, contents: string) => Promise<void>;
+  /** For tests: how small the journal may stay before a checkpoint. */
+  checkpointMinBytes?: number;
 }
 
 export const DATA_FILE = 'data.json';
 export const LOCK_FILE = '.lock';
 
+interface LoadedData {
+  db: Low<DbData>;
+  exists: boolean;
+  migratedFrom: number | null;
+  journal: JournalContents;
+  /** The data before migration when the journal changed it; otherwise the backup is data.json as it is. */
+  beforeMigration: string | null;
+}
+
+/** data.json with the journal's records replayed onto it, validated and migrated; writes nothing. */
+async function loadData(dataDir: string, written: { bytes: number }): Promise<LoadedData> {
+  const file = path.join(dataDir, DATA_FILE);
+  const journal = await readJournal(journalPath(dataDir));
+  let migratedFrom: number | null = null;
+  let beforeMigration: string | null = null;
+  const adapter = new DurableJsonFile<DbData>(file, reusingSerializer(written), (raw, f) => {
+    const sessions = (raw as { sessions?: unknown } | null)?.sessions;
+    if (journal.records.length > 0 && typeof sessions === 'object' && sessions !== null && !Array.isArray(sessions)) {
+      applyRecords(sessions as Record<string, unknown>, journal.records);
+      if ((raw as { version?: unknown }).version !== SCHEMA_VERSION) beforeMigration = JSON.stringify(raw);
+    }
+    const parsed = parseData(raw, f);
+    migratedFrom = parsed.migratedFrom;
+    return parsed.data;
+  });
+  // Built explicitly: JSONFilePreset would switch to memory under NODE_ENV=test.
+  const db = new Low<DbData>(adapter, emptyData());
+  await db.read();
+  const exists = await fs.stat(file).then(() => true, () => false);
+  if (!exists && journal.records.length > 0) {
+    throw new UnreadableDataError(
+      `${journalPath(dataDir)} holds changes but ${file} is missing. ` +
+        'Restore data.json from a backup, or move the journal aside to start empty.',
+    );
+  }
+  return { db, exists, migratedFrom, journal, beforeMigration };
+}
+
 /**
- * Open DATA_DIR: create it, take the lock, clear stale temp files, read and check data.json.
- * Never overwrites a file it could not read.
+ * Every session as a restart would find it: data.json with the journal replayed, checked exactly
+ * as at start. Writes nothing, takes no lock: for tools and tests looking at a DATA_DIR.
  */
-export async function openStore({ dataDir }: OpenStoreOptions): Promise<OpenedStore> {
+export async function readStoredData(dataDir: string): Promise<DbData> {
+  return (await loadData(dataDir, { bytes: 0 })).db.data;
+}
+
+/**
+ * Open DATA_DIR: create it, take the lock, clear stale temp files, read and check data.json and
+ * replay the journal. Never overwrites a file it could not read.
+ */
+export async function openStore({ dataDir, checkpointMinBytes = CHECKPOINT_MIN_BYTES }: OpenStoreOptions): Promise<OpenedStore> {
   await fs.mkdir(dataDir, { recursive: true });
   const lock = await acquireLock(path.join(dataDir, LOCK_FILE));
   try {
     const removedTempFiles = await removeStaleTempFiles(dataDir);
     const qr = new QrFiles(path.join(dataDir, 'qr-codes'));
     await qr.prepare();
-    const file = path.join(dataDir, DATA_FILE);
-    let migratedFrom: number | null = null;
-    const adapter = new DurableJsonFile<DbData>(file, reusingSerializer(), (raw, f) => {
-      const parsed = parseData(raw, f);
-      migratedFrom = parsed.migratedFrom;
-      return parsed.data;
-    });
-    // Built explicitly: JSONFilePreset would switch to memory under NODE_ENV=test.
-    const db = new Low<DbData>(adapter, emptyData());
-    await db.read();
+    const written = { bytes: 0 };
+    const { db, exists, migratedFrom, journal, beforeMigration } = await loadData(dataDir, written);
     if (migratedFrom !== null) {
-      await writeBackup(dataDir, await fs.readFile(file), `pre-migration-v${migratedFrom}`);
+      const original = beforeMigration ?? (await fs.readFile(path.join(dataDir, DATA_FILE)));
+      await writeBackup(dataDir, original, `pre-migration-v${migratedFrom}`);
     }
-    const exists = await fs.stat(file).then(() => true, () => false);
-    if (!exists || migratedFrom !== null) await db.write();
-    return { store: new JsonFileStore(dataDir, qr, db, lock), migratedFrom, removedTempFiles };
+    const writer = new JournalWriter(journalPath(dataDir));
+    // Start from a data.json that holds everything, and an empty journal whose name is durable
+    // before anything is appended to it.
+    if (!exists || migratedFrom !== null || journal.records.length > 0) await db.write();
+    else written.bytes = (await fs.stat(path.join(dataDir, DATA_FILE))).size;
+    await writer.reset();
+    return {
+      store: new JsonFileStore(dataDir, qr, db, lock, writer, written, checkpointMinBytes),
+      migratedFrom,
+      removedTempFiles,
+      replayed: { records: journal.records.length, tornBytes: journal.tornBytes },
+    };
   } catch (err) {
     await lock.release();
     throw err;

@@ -1,0 +1,160 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { UnreadableDataError, writeFileDurable } from './durable-file.js';
+
+/**
+ * The change journal beside data.json. Rewriting the whole file for every commit made each commit
+ * cost as much as the store is big (4.8 MB per commit at 1,000 sessions); appending the changed
+ * sessions and fdatasync-ing costs about half a millisecond whatever the store's size. data.json is
+ * rewritten (a checkpoint) only once the journal has grown about as big as it, and at a clean stop.
+ *
+ * One line per commit: eight hex digits of the CRC-32 of the payload, a space, the payload, a newline.
+ * The payload is `{"sessions":{id: session or null}}`, each session whole (compact JSON never holds a
+ * raw newline). Replaying records in order onto data.json gives the state; replaying a record that
+ * data.json already holds changes nothing, so a crash between a checkpoint and the journal's reset is
+ * harmless.
+ */
+export const JOURNAL_FILE = 'data.journal';
+
+/** The sessions one commit changed; null for a removed one. Not validated here: the merged data is. */
+export type JournalRecord = Record<string, unknown>;
+
+export interface JournalContents {
+  records: JournalRecord[];
+  /** Bytes after the last whole record: an append that a crash cut short, never acknowledged. */
+  tornBytes: number;
+}
+
+const NEWLINE = 0x0a;
+const HEAD = 9;
+const PAYLOAD_OPEN = Buffer.from('{"sessions":{');
+const PAYLOAD_CLOSE = Buffer.from('}}');
+const COMMA = Buffer.from(',');
+
+/** One journal line from the sessions' `"id":{...}` members. */
+export function encodeRecord(members: readonly Uint8Array[]): Buffer {
+  let size = PAYLOAD_OPEN.length + PAYLOAD_CLOSE.length + Math.max(0, members.length - 1);
+  for (const m of members) size += m.length;
+  const line = Buffer.allocUnsafe(HEAD + size + 1);
+  let offset = HEAD;
+  const put = (bytes: Uint8Array) => {
+    line.set(bytes, offset);
+    offset += bytes.length;
+  };
+  put(PAYLOAD_OPEN);
+  members.forEach((m, i) => {
+    if (i > 0) put(COMMA);
+    put(m);
+  });
+  put(PAYLOAD_CLOSE);
+  line.write(crc32(line.subarray(HEAD, offset)).toString(16).padStart(8, '0'), 0, 'latin1');
+  line[8] = 0x20;
+  line[offset] = NEWLINE;
+  return line;
+}
+
+function decodeLine(line: Buffer): JournalRecord | null {
+  if (line.length < HEAD + 2 || line[8] !== 0x20) return null;
+  const hex = line.toString('latin1', 0, 8);
+  if (!/^[0-9a-f]{8}$/.test(hex)) return null;
+  const payload = line.subarray(HEAD);
+  if (crc32(payload) !== Number.parseInt(hex, 16)) return null;
+  try {
+    const parsed = JSON.parse(payload.toString('utf8')) as { sessions?: unknown };
+    const sessions = parsed.sessions;
+    if (typeof sessions !== 'object' || sessions === null || Array.isArray(sessions)) return null;
+    return sessions as JournalRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every whole record, in order. Only the tail can be torn (an append is acknowledged only after
+ * fdatasync, and nothing is appended after a failed one), so a bad record followed by a good one is
+ * damage, and the start stops rather than drop acknowledged changes.
+ */
+export function parseJournal(buf: Buffer, file: string): JournalContents {
+  const records: JournalRecord[] = [];
+  let offset = 0;
+  while (offset < buf.length) {
+    const end = buf.indexOf(NEWLINE, offset);
+    const record = end === -1 ? null : decodeLine(buf.subarray(offset, end));
+    if (record === null) {
+      for (let next = end; next !== -1 && next + 1 < buf.length; next = buf.indexOf(NEWLINE, next + 1)) {
+        const after = buf.indexOf(NEWLINE, next + 1);
+        if (after !== -1 && decodeLine(buf.subarray(next + 1, after)) !== null) {
+          throw new UnreadableDataError(
+            `${file} is damaged at byte ${offset}, before changes that were saved after it. ` +
+              'Restore data.json from a backup and move the journal aside.',
+          );
+        }
+      }
+      return { records, tornBytes: buf.length - offset };
+    }
+    records.push(record);
+    offset = end + 1;
+  }
+  return { records, tornBytes: 0 };
+}
+
+export async function readJournal(file: string): Promise<JournalContents> {
+  const buf = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return Buffer.alloc(0);
+    throw new UnreadableDataError(`Cannot read ${file}: ${err.message}`);
+  });
+  return parseJournal(buf, file);
+}
+
+/** Apply records in order onto data.json's raw `sessions` object. */
+export function applyRecords(sessions: Record<string, unknown>, records: readonly JournalRecord[]): void {
+  for (const record of records) {
+    for (const [id, session] of Object.entries(record)) {
+      if (session === null) delete sessions[id];
+      else sessions[id] = session;
+    }
+  }
+}
+
+/**
+ * Appends records durably. No file handle stays open between commits, so the volume can still be
+ * remounted; after a failed append nothing more is appended (the tail may hold part of a record)
+ * until a checkpoint has replaced the journal with an empty one.
+ */
+export class JournalWriter {
+  bytes = 0;
+  broken = false;
+
+  constructor(readonly file: string) {}
+
+  async append(line: Uint8Array): Promise<void> {
+    if (this.broken) throw new Error('the journal needs a checkpoint after a failed append');
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(this.file, 'a', 0o600);
+      await handle.writeFile(line);
+      await handle.datasync();
+      await handle.close();
+      this.bytes += line.length;
+    } catch (err) {
+      this.broken = true;
+      await handle?.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** An empty journal, atomically: after data.json holds everything the old one did. */
+  async reset(): Promise<void> {
+    try {
+      await writeFileDurable(this.file, new Uint8Array(0));
+    } catch (err) {
+      this.broken = true;
+      throw err;
+    }
+    this.bytes = 0;
+    this.broken = false;
+  }
+}
+
+export const journalPath = (dataDir: string): string => path.join(dataDir, JOURNAL_FILE);

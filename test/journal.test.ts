@@ -1,0 +1,167 @@
+// The change journal beside data.json: commits append to it, checkpoints fold it into data.json,
+// and a start after an unclean stop replays it. "An unclean stop" here is a copy of DATA_DIR's files
+// taken while the store is open, which is what a restart after a crash finds on disk.
+import assert from 'node:assert/strict';
+import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { createSession as newSession } from '../server/sessions/queue.js';
+import { UnreadableDataError } from '../server/store/durable-file.js';
+import { listBackups, writeBackup } from '../server/store/backups.js';
+import { restoreBackup } from '../server/store/restore.js';
+import { openStore, readStoredData, serializeData } from '../server/store/store.js';
+import { tempDataDir } from './helpers.js';
+
+const session = (id: string, name = id) =>
+  newSession({ id, name, hostKeyHash: 'h', origin: 'http://localhost', now: new Date('2026-11-20T20:00:00Z') });
+
+const journalOf = (dir: string) => path.join(dir, 'data.journal');
+const dataOf = (dir: string) => path.join(dir, 'data.json');
+const sessionIds = async (dir: string) => Object.keys(JSON.parse(await readFile(dataOf(dir), 'utf8')).sessions).sort();
+
+/** The files a restart would find if the machine stopped now. */
+async function crashCopy(t: TestContext, dataDir: string): Promise<string> {
+  const copy = await tempDataDir(t, 'karaoke-crash-');
+  await mkdir(copy, { recursive: true });
+  await copyFile(dataOf(dataDir), dataOf(copy));
+  await copyFile(journalOf(dataDir), journalOf(copy));
+  return copy;
+}
+
+async function openFor(t: TestContext, dataDir: string, checkpointMinBytes?: number) {
+  const opened = await openStore({ dataDir, checkpointMinBytes });
+  t.after(() => opened.store.close());
+  return opened;
+}
+
+describe('journal', () => {
+  it('a commit is appended to the journal, and a clean close folds it into data.json', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openStore({ dataDir });
+    await store.put(session('AAAAAA'));
+    await Promise.all([store.put(session('BBBBBB')), store.put(session('CCCCCC'))]);
+    await store.remove('AAAAAA');
+
+    assert.deepEqual(await sessionIds(dataDir), [], 'data.json is not rewritten for each commit');
+    const lines = (await readFile(journalOf(dataDir), 'utf8')).split('\n').filter(Boolean);
+    assert.equal(lines.length, 3, 'one journal line per commit');
+    assert.match(lines[2]!, /^[0-9a-f]{8} \{"sessions":\{"AAAAAA":null\}\}$/);
+    assert.deepEqual(Object.keys((await readStoredData(dataDir)).sessions).sort(), ['BBBBBB', 'CCCCCC']);
+    assert.equal(store.stats().checkpoints, 0);
+
+    await store.close();
+    assert.deepEqual(await sessionIds(dataDir), ['BBBBBB', 'CCCCCC']);
+    assert.equal((await stat(journalOf(dataDir))).size, 0, 'the journal is empty after a clean close');
+  });
+
+  it('data.json is rewritten once the journal has grown as big as it', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir, 1);
+    await store.put(session('AAAAAA'));
+    assert.equal(store.stats().checkpoints, 0, 'the first commit is appended');
+    await store.put(session('BBBBBB'));
+    assert.equal(store.stats().checkpoints, 1, 'the journal outgrew the empty data.json');
+    assert.deepEqual(await sessionIds(dataDir), ['AAAAAA', 'BBBBBB']);
+    assert.equal((await stat(journalOf(dataDir))).size, 0);
+    await store.put(session('AAAAAA', 'renamed'));
+    assert.equal((await readStoredData(dataDir)).sessions.AAAAAA?.name, 'renamed');
+  });
+
+  it('a start after an unclean stop replays the journal, then starts from a complete data.json', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA'));
+    await store.put(session('BBBBBB'));
+    await store.put(session('AAAAAA', 'renamed'));
+    await store.remove('BBBBBB');
+    const copy = await crashCopy(t, dataDir);
+
+    const reopened = await openFor(t, copy);
+    assert.deepEqual(reopened.replayed, { records: 4, tornBytes: 0 });
+    assert.equal(reopened.store.get('AAAAAA')?.name, 'renamed');
+    assert.equal(reopened.store.get('BBBBBB'), undefined);
+    assert.deepEqual(await sessionIds(copy), ['AAAAAA'], 'the replayed state is written to data.json at once');
+    assert.equal((await stat(journalOf(copy))).size, 0);
+  });
+
+  it('replaying a journal that a checkpoint already holds changes nothing', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA', 'first'));
+    await store.put(session('AAAAAA', 'second'));
+    const journal = await readFile(journalOf(dataDir));
+    await store.close();
+    // A crash after the checkpoint's data.json was written but before the journal was emptied.
+    await writeFile(journalOf(dataDir), journal);
+    const reopened = await openFor(t, dataDir);
+    assert.equal(reopened.replayed.records, 2);
+    assert.equal(reopened.store.get('AAAAAA')?.name, 'second');
+  });
+
+  it('a torn last append (never acknowledged) is dropped; the records before it are kept', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA'));
+    const copy = await crashCopy(t, dataDir);
+    await store.put(session('BBBBBB'));
+    const whole = await readFile(journalOf(dataDir));
+    const first = whole.indexOf('\n') + 1;
+    await appendFile(journalOf(copy), whole.subarray(first, first + 40));
+
+    const reopened = await openFor(t, copy);
+    assert.deepEqual(reopened.replayed, { records: 1, tornBytes: 40 });
+    assert.deepEqual([...reopened.store.sessions()].map((s) => s.id), ['AAAAAA']);
+  });
+
+  it('damage before records that were saved after it stops the start and changes no file', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA'));
+    await store.put(session('BBBBBB'));
+    const copy = await crashCopy(t, dataDir);
+    const damaged = await readFile(journalOf(copy));
+    damaged[20] = damaged[20]! ^ 0x01;
+    await writeFile(journalOf(copy), damaged);
+    const dataBefore = await readFile(dataOf(copy));
+
+    await assert.rejects(openStore({ dataDir: copy }), (err: Error) => {
+      assert.ok(err instanceof UnreadableDataError);
+      assert.match(err.message, /data\.journal is damaged at byte 0, before changes that were saved after it/);
+      return true;
+    });
+    assert.ok((await readFile(journalOf(copy))).equals(damaged));
+    assert.ok((await readFile(dataOf(copy))).equals(dataBefore));
+  });
+
+  it('a journal without its data.json stops the start', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA'));
+    const copy = await crashCopy(t, dataDir);
+    await rm(dataOf(copy));
+    await assert.rejects(openStore({ dataDir: copy }), /data\.journal holds changes but .*data\.json is missing/);
+  });
+
+  it('a restore keeps the journal-replayed state as its pre-restore backup and empties the journal', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openStore({ dataDir });
+    await store.put(session('PASTPA'));
+    await store.close();
+    await writeBackup(dataDir, await readFile(dataOf(dataDir)), 'scheduled', new Date('2026-11-20T21:00:00Z'));
+
+    const reopened = await openStore({ dataDir });
+    await reopened.store.put(session('NEWWWW'));
+    const crashed = await crashCopy(t, dataDir);
+    await reopened.store.close();
+    await mkdir(path.join(crashed, 'backups'));
+    for (const b of await listBackups(dataDir)) await copyFile(b.file, path.join(crashed, 'backups', b.name));
+
+    const result = await restoreBackup(crashed, 'latest', new Date('2026-11-20T22:00:00Z'));
+    assert.ok(result.previous);
+    const previous = await readFile(result.previous.file, 'utf8');
+    assert.equal(previous, serializeData(await readStoredData(dataDir)).toString(), 'the state a restart would have loaded');
+    assert.deepEqual(Object.keys(JSON.parse(previous).sessions).sort(), ['NEWWWW', 'PASTPA']);
+    await assert.rejects(stat(journalOf(crashed)), 'the journal is gone, so nothing is replayed onto the restored file');
+    assert.deepEqual(Object.keys((await readStoredData(crashed)).sessions), ['PASTPA']);
+  });
+});
