@@ -1,7 +1,7 @@
 // npm run bench [-- options]: the production server against an Express + helmet baseline, in the
 // same run, on the same Node. See docs/benchmarks.md for what the numbers mean.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,8 @@ Options:
   --node PATH         Node binary for the servers and clients (default: the one running this)
   --log-level LEVEL   the server's LOG_LEVEL (default warn; production's default info logs
                       every request, which costs throughput: measure it with info)
-  --server-args=ARGS  extra Node options for the project's server, e.g. --server-args=--max-semi-space-size=16
+  --server-args=ARGS  Node options for the project's server (default: the NODE_OPTIONS the Dockerfile
+                      sets for production; --server-args= for Node's defaults)
   --pin               servers on CPU 0, load generators on CPU 1 (taskset)
   --cpu-prof          profile the main server (node --cpu-prof) into OUT/profiles
   --out DIR           where the JSON goes (default bench-results/)
@@ -45,6 +46,13 @@ Options:
 `;
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The NODE_OPTIONS the image runs the server with, so the benchmark measures what production runs. */
+function productionNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const match = /\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(dockerfile);
+  return match?.[1] ?? match?.[2] ?? '';
+}
 const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold'] as const;
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
@@ -66,7 +74,7 @@ function options() {
       only: { type: 'string' },
       node: { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
-      'server-args': { type: 'string', default: '' },
+      'server-args': { type: 'string' },
       pin: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -102,7 +110,7 @@ function options() {
     only: new Set(only),
     node: values.node ?? process.execPath,
     logLevel: values['log-level'],
-    serverArgs: values['server-args'].split(' ').filter(Boolean),
+    serverArgs: (values['server-args'] ?? productionNodeOptions()).split(' ').filter(Boolean),
     pin: values.pin,
     cpuProf: values['cpu-prof'],
     out: path.resolve(values.out ?? path.join(ROOT, 'bench-results')),
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
     fanout: [],
     checks: [],
   };
+  log(`bench: server options ${opts.serverArgs.join(' ') || '(Node defaults)'}`);
   log(`bench: Node ${nodeVersion}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   const serverCpus = opts.pin ? '0' : undefined;
   const clientCpus = opts.pin ? '1' : undefined;

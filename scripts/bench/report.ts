@@ -72,6 +72,8 @@ function table(rows: string[][]): string {
 export function render(results: BenchResults): string {
   const lines: string[] = [];
   lines.push(`Node ${results.nodeVersion} (${results.node}), ${results.cpus} CPUs, load average before ${results.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')}`);
+  const serverArgs = (results.options.serverArgs as string[] | undefined) ?? [];
+  lines.push(`server options: ${serverArgs.join(' ') || '(Node defaults)'}`);
   const http = [results.read, ...results.writes].filter((x): x is HttpScenario => x !== undefined);
   if (http.length > 0) {
     const rows = [['scenario', 'req/s', 'p50', 'p99', 'baseline req/s', 'ratio', 'batch', 'file', 'one durable write']];

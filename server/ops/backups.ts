@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { newestBackupText, pruneBackups, writeBackup, type BackupEntry } from '../store/backups.js';
+import { newestBackupBytes, pruneBackups, writeBackup, type BackupEntry } from '../store/backups.js';
 import type { SessionStore } from '../store/store.js';
 
 export interface BackupJobDeps {
@@ -15,7 +15,7 @@ export interface BackupResult {
   pruned: BackupEntry[];
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * Scheduled snapshots of the durable state. A snapshot identical to the newest backup is not
@@ -26,17 +26,17 @@ export function createBackupJob({ store, keep, log, now }: BackupJobDeps): { run
   return {
     async run() {
       if (lastDigest === undefined) {
-        const newest = await newestBackupText(store.dataDir);
+        const newest = await newestBackupBytes(store.dataDir);
         if (newest !== undefined) lastDigest = digest(newest);
       }
       // The committed view only: a snapshot never holds a change that was not acknowledged.
-      const text = store.snapshot();
-      const hash = digest(text);
+      const bytes = store.snapshot();
+      const hash = digest(bytes);
       let written: BackupEntry | null = null;
       // A brand-new, empty DATA_DIR has nothing worth a backup yet.
       const nothingYet = lastDigest === undefined && store.count() === 0;
       if (hash !== lastDigest && !nothingYet) {
-        written = await writeBackup(store.dataDir, text, 'scheduled', now());
+        written = await writeBackup(store.dataDir, bytes, 'scheduled', now());
         lastDigest = hash;
         log.info({ backup: written.name, bytes: written.bytes, sessions: store.count() }, 'backup written');
       }

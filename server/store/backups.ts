@@ -82,11 +82,11 @@ export async function pruneBackups(dataDir: string, keep: number): Promise<Backu
   return removed;
 }
 
-/** The newest backup's text, to skip writing a backup identical to it. */
-export async function newestBackupText(dataDir: string): Promise<string | undefined> {
+/** The newest backup's bytes, to skip writing a backup identical to it. */
+export async function newestBackupBytes(dataDir: string): Promise<Buffer | undefined> {
   const entries = (await listBackups(dataDir)).filter((e) => !isPreMigration(e));
   const newest = entries.at(-1);
-  return newest ? fs.readFile(newest.file, 'utf8').catch(() => undefined) : undefined;
+  return newest ? fs.readFile(newest.file).catch(() => undefined) : undefined;
 }
 
 export class InvalidExportError extends Error {

@@ -118,34 +118,43 @@ export function applyRecords(sessions: Record<string, unknown>, records: readonl
 }
 
 /**
- * Appends records durably. No file handle stays open between commits, so the volume can still be
- * remounted; after a failed append nothing more is appended (the tail may hold part of a record)
+ * Appends records durably. The file stays open only while commits follow one another (the flush loop
+ * releases it when it runs dry), so an idle server holds no file open for writing and its volume can
+ * be remounted. After a failed append nothing more is appended (the tail may hold part of a record)
  * until a checkpoint has replaced the journal with an empty one.
  */
 export class JournalWriter {
   bytes = 0;
   broken = false;
+  private handle: fs.FileHandle | null = null;
 
   constructor(readonly file: string) {}
 
   async append(line: Uint8Array): Promise<void> {
     if (this.broken) throw new Error('the journal needs a checkpoint after a failed append');
-    let handle: fs.FileHandle | undefined;
     try {
-      handle = await fs.open(this.file, 'a', 0o600);
-      await handle.writeFile(line);
-      await handle.datasync();
-      await handle.close();
+      this.handle ??= await fs.open(this.file, 'a', 0o600);
+      await this.handle.writeFile(line);
+      await this.handle.datasync();
       this.bytes += line.length;
     } catch (err) {
       this.broken = true;
-      await handle?.close().catch(() => {});
+      await this.release();
       throw err;
     }
   }
 
+  /** Close the file until the next append. */
+  async release(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close().catch(() => {});
+  }
+
   /** An empty journal, atomically: after data.json holds everything the old one did. */
   async reset(): Promise<void> {
+    // The old file is about to be replaced; its handle would write into the unlinked one.
+    await this.release();
     try {
       await writeFileDurable(this.file, new Uint8Array(0));
     } catch (err) {

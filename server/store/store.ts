@@ -30,8 +30,11 @@ export interface SessionStore {
   count(): number;
   sessions(): IterableIterator<StoredSession>;
   storage(): Promise<StorageInfo>;
-  /** A consistent copy of every session as it is on disk now, in data.json's format. */
-  snapshot(): string;
+  /**
+   * A consistent copy of every session as it is on disk now, in data.json's format. As bytes: outside
+   * the JavaScript heap, which a small VM keeps small.
+   */
+  snapshot(): Buffer;
   stats(): StoreStats;
   close(): Promise<void>;
 }
@@ -121,14 +124,6 @@ function reusingSerializer(written: { bytes: number }): (data: DbData) => Buffer
   };
 }
 
-/**
- * Under load (a batch of at least BUSY_BATCH changes) the next flush waits BUSY_DELAY_MS, so
- * the writers just answered can send their next change in time to join it: each flush then
- * carries up to twice as many changes (PostgreSQL's commit_delay, in small).
- */
-const BUSY_BATCH = 8;
-const BUSY_DELAY_MS = 1;
-
 /** data.json is rewritten once the journal is as big as it, and never for less than this. */
 export const CHECKPOINT_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -214,8 +209,8 @@ class JsonFileStore implements SessionStore {
     return storageInfo(this.dataDir);
   }
 
-  snapshot(): string {
-    return serializeData({ version: this.db.data.version, sessions: Object.fromEntries(this.committed) }).toString('utf8');
+  snapshot(): Buffer {
+    return serializeData({ version: this.db.data.version, sessions: Object.fromEntries(this.committed) });
   }
 
   stats(): StoreStats {
@@ -263,40 +258,42 @@ class JsonFileStore implements SessionStore {
   private async flushLoop(): Promise<void> {
     // Let every change made in this tick join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.open) {
-      const batch = this.open;
-      this.open = null;
-      const sessions = this.db.data.sessions;
-      const values = new Map([...batch.ids].map((id) => [id, sessions[id]] as const));
-      try {
-        await this.commit(values);
-      } catch (err) {
-        this.counters.failedFlushes += 1;
-        // Changes queued behind the failed batch were built on it: they are undone and rejected too.
-        const pending = this.open as Batch | null;
-        this.open = null;
-        for (const b of pending ? [batch, pending] : [batch]) {
-          for (const id of b.ids) {
-            const before = this.committed.get(id);
-            if (before) sessions[id] = before;
-            else delete sessions[id];
-          }
-          for (const w of b.waiters) w.reject(Errors.storageUnavailable(err));
-        }
-        continue;
-      }
-      for (const [id, value] of values) {
-        if (value) this.committed.set(id, value);
-        else this.committed.delete(id);
-      }
-      this.counters.flushes += 1;
-      this.counters.changesFlushed += batch.waiters.length;
-      for (const w of batch.waiters) w.resolve();
-      if (this.open && batch.waiters.length >= BUSY_BATCH && !this.closed) {
-        await new Promise<void>((resolve) => setTimeout(resolve, BUSY_DELAY_MS));
-      }
-    }
+    do {
+      while (this.open) await this.flushBatch(this.open);
+      // Changes that arrive while the journal is being closed start the loop over.
+      await this.journal.release();
+    } while (this.open);
     this.flushing = null;
+  }
+
+  private async flushBatch(batch: Batch): Promise<void> {
+    this.open = null;
+    const sessions = this.db.data.sessions;
+    const values = new Map([...batch.ids].map((id) => [id, sessions[id]] as const));
+    try {
+      await this.commit(values);
+    } catch (err) {
+      this.counters.failedFlushes += 1;
+      // Changes queued behind the failed batch were built on it: they are undone and rejected too.
+      const pending = this.open as Batch | null;
+      this.open = null;
+      for (const b of pending ? [batch, pending] : [batch]) {
+        for (const id of b.ids) {
+          const before = this.committed.get(id);
+          if (before) sessions[id] = before;
+          else delete sessions[id];
+        }
+        for (const w of b.waiters) w.reject(Errors.storageUnavailable(err));
+      }
+      return;
+    }
+    for (const [id, value] of values) {
+      if (value) this.committed.set(id, value);
+      else this.committed.delete(id);
+    }
+    this.counters.flushes += 1;
+    this.counters.changesFlushed += batch.waiters.length;
+    for (const w of batch.waiters) w.resolve();
   }
 }
 
