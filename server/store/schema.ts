@@ -43,9 +43,10 @@ export const StoredSessionSchema = z.object({
   history: z.array(past),
 });
 
-const DataSchema = z.object({ version: z.literal(SCHEMA_VERSION), sessions: z.record(z.string(), StoredSessionSchema) });
-
-/** Older files are migrated step by step; a newer or malformed file stops the start, naming the file. */
+/**
+ * Older files are migrated step by step; a newer or malformed file stops the start, naming the file.
+ * Takes `raw` apart: its sessions are moved into the result as they are checked.
+ */
 export function parseData(raw: unknown, file: string): { data: DbData; migratedFrom: number | null } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UnreadableDataError(`${file} does not hold a JSON object. Restore it from a backup.`);
@@ -62,12 +63,23 @@ export function parseData(raw: unknown, file: string): { data: DbData; migratedF
   }
   let current: unknown = raw;
   for (let v = version; v < SCHEMA_VERSION; v += 1) current = migrations[v - 1]!(current);
-  const parsed = DataSchema.safeParse(current);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UnreadableDataError(
-      `${file} does not have the expected shape (${issue?.path.join('.')}: ${issue?.message}). Restore it from a backup.`,
-    );
+  const shapeError = (where: string, message: string) =>
+    new UnreadableDataError(`${file} does not have the expected shape (${where}: ${message}). Restore it from a backup.`);
+  const sessions = (current as { sessions?: unknown }).sessions;
+  if (typeof sessions !== 'object' || sessions === null || Array.isArray(sessions)) {
+    throw shapeError('sessions', 'not an object of sessions by id');
   }
-  return { data: parsed.data as DbData, migratedFrom: version === SCHEMA_VERSION ? null : version };
+  const parsed: Record<string, StoredSession> = {};
+  for (const id of Object.keys(sessions)) {
+    const result = StoredSessionSchema.safeParse((sessions as Record<string, unknown>)[id]);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw shapeError(['sessions', id, ...(issue?.path ?? [])].join('.'), issue?.message ?? 'invalid');
+    }
+    parsed[id] = result.data as StoredSession;
+    // One session at a time, letting go of each raw one: a validated copy of every session beside
+    // the parsed file ran a 512 MB VM out of memory at start.
+    delete (sessions as Record<string, unknown>)[id];
+  }
+  return { data: { version: SCHEMA_VERSION, sessions: parsed }, migratedFrom: version === SCHEMA_VERSION ? null : version };
 }
