@@ -6,8 +6,8 @@ import { adminToken, apiError, baseUrl, Failure, http, parseCli, runCli } from '
 
 const HELP = `Usage: npm run backup -- --url BASE [--token TOKEN] [--out FILE] [--force]
 
-Downloads a consistent export of every session (the server's data.json as it is on
-disk) from GET BASE/api/admin/export and saves it, after checking it is complete.
+Downloads a consistent export of every session (in data.json's format, every change
+that is on disk) from GET BASE/api/admin/export and saves it, after checking it is complete.
 
   --url BASE     the server, e.g. https://my-karaoke.fly.dev or http://127.0.0.1:3000
   --token TOKEN  the server's ADMIN_TOKEN (better: set ADMIN_TOKEN in the environment)

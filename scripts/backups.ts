@@ -14,8 +14,10 @@ copies made before a schema migration, an import or a restore), or restores one.
   --list           list them, oldest first, each checked (the default)
   --restore NAME   put backup NAME in place of DATA_DIR/data.json; NAME as listed,
                    or "latest". Only while the server is stopped: refused when a
-                   running server holds DATA_DIR/.lock. The replaced data.json is
-                   kept as a "pre-restore" backup. Start the server afterwards.
+                   running server holds DATA_DIR/.lock. What it replaces (data.json
+                   with any journal left by a crash replayed onto it) is kept as a
+                   "pre-restore" backup, and the journal is emptied. Start the
+                   server afterwards.
   --data-dir DIR   the data folder (default: DATA_DIR, else /data in production,
                    ./data otherwise)
   --help           show this
@@ -73,7 +75,7 @@ runCli(
     );
     console.log(
       result.previous
-        ? `the data.json it replaced is kept as backups/${result.previous.name}`
+        ? `the state it replaced is kept as backups/${result.previous.name}`
         : 'there was no data.json before',
     );
     console.log('start the server now');

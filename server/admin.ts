@@ -19,7 +19,7 @@ export interface AdminDeps {
   log: Logger;
 }
 
-/** An export is the whole data.json; far above the API's body limit, still bounded. */
+/** An export is every session in data.json's format; far above the API's body limit, still bounded. */
 export const IMPORT_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
