@@ -4,7 +4,7 @@ import { customAlphabet, nanoid } from 'nanoid';
 import { QrCodes } from '../qr.js';
 import { normalizeSessionId, SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from '../sessions/model.js';
 import { sessionLinks } from '../sessions/view.js';
-import { parseExport, writeBackup } from '../store/backups.js';
+import { writeBackup } from '../store/backups.js';
 import {
   alreadyImported,
   appendImportRecord,
@@ -14,7 +14,7 @@ import {
   readImportRecord,
   type ConvertedSession,
 } from '../store/legacy.js';
-import { DATA_FILE, openStore } from '../store/store.js';
+import { DATA_FILE, openStore, readStoredData } from '../store/store.js';
 
 export interface LegacyImportOptions {
   /** The old app folder: data.json and public/qr-codes/ inside it. */
@@ -82,13 +82,10 @@ async function legacyPngs(from: string): Promise<Map<string, string>> {
   return byId;
 }
 
-/** Sessions already in DATA_DIR, read without taking the lock or writing anything (dry run). */
+/** Sessions already in DATA_DIR (with any journal replayed), read without taking the lock or writing anything (dry run). */
 async function peekExisting(dataDir: string): Promise<StoredSession[]> {
-  const file = path.join(dataDir, DATA_FILE);
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
-  if (text === null) return [];
   try {
-    return Object.values(parseExport(text, file).data.sessions);
+    return Object.values((await readStoredData(dataDir)).sessions);
   } catch (err) {
     throw new LegacyImportError(`${(err as Error).message} Nothing was imported.`);
   }
