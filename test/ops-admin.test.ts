@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import request from 'supertest';
 import { renderQrPng } from '../server/qr.js';

@@ -1,7 +1,6 @@
 // The durability tests run the compiled server the way a platform does: as its own process,
 // killed, stopped and restarted from the outside, with DATA_DIR on real (and sometimes broken) disks.
 import { execFile, spawn } from 'node:child_process';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
