@@ -102,6 +102,8 @@ export class SseBlockScanner {
   constructor(private readonly emit: (id: string | undefined, event: string) => void) {}
 
   push(chunk: Buffer): void {
+    // Nothing to scan, and nothing to forget: a newline at the end of the last chunk still counts.
+    if (chunk.length === 0) return;
     let i = 0;
     // A blank line ends the block; its two newlines may straddle two chunks.
     if (this.lastWasNewline && chunk[0] === 10) {
