@@ -4,7 +4,7 @@
 // run the store reloads from disk with its invariants intact.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { isFairOrder, sessionProblems } from '../scripts/bench/invariants.js';
 import { createApp } from '../server/app.js';
 import { testConfig } from '../server/config.js';
 import type { EventHub } from '../server/events.js';
+import type { StoredSession } from '../server/sessions/model.js';
 import { publicState, publicStateBytes, publicStateJson } from '../server/sessions/view.js';
 import { openStore, SCHEMA_VERSION, serializeData, type SessionStore } from '../server/store/store.js';
 import { api, apply, opArb, SessionModel, type Target } from './fuzz-model.js';
@@ -60,6 +61,13 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What a restart after a crash would find now: data.json and the journal, copied while the store is open. */
+async function crashCopy(dataDir: string): Promise<string> {
+  const copy = await mkdtemp(path.join(os.tmpdir(), 'karaoke-fuzz-crash-'));
+  for (const name of ['data.json', 'data.journal']) await copyFile(path.join(dataDir, name), path.join(copy, name));
+  return copy;
 }
 
 /** Reopen the store from disk, as after a restart, and check every session in it. */
@@ -175,13 +183,14 @@ describe('fuzzing the HTTP surface', () => {
 });
 
 describe('fuzzing sequences of operations', () => {
-  it('random guest and host operations get the answers the rules give, and leave the queue the rules give, on disk too', async () => {
+  it('random guest and host operations get the answers the rules give, and leave the queue the rules give, on disk too, after a crash too', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
         await withDataDir(async (dir) => {
           const server = await start(dir);
           const model = new SessionModel();
           let id = '';
+          let crashed: string | undefined;
           try {
             const created = await api(server.url, 'POST', '/api/sessions', { name: 'Model Night' });
             id = created.body.session.id;
@@ -194,15 +203,26 @@ describe('fuzzing sequences of operations', () => {
             assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.history);
             assert.equal(state.singerCount, model.singers.length);
             assert.deepEqual(server.errors, []);
+            crashed = await crashCopy(dir);
           } finally {
             await server.stop();
           }
-          await reloadAndCheck(dir, (store) => {
-            const stored = store.get(id)!;
-            assert.deepEqual(stored.queue.map((r) => r.id), model.queue.map((r) => r.id), 'the queue on disk is the one acknowledged');
-            assert.deepEqual(sessionProblems(stored, { highestLimit: model.highestLimit }), []);
-            if (model.onlyInsertions) assert.ok(isFairOrder(stored.queue), 'fair rotation: rounds never go down along the queue');
-          });
+          const stored: StoredSession[] = [];
+          const check = (store: SessionStore) => {
+            const session = store.get(id)!;
+            assert.deepEqual(session.queue.map((r) => r.id), model.queue.map((r) => r.id), 'the queue on disk is the one acknowledged');
+            assert.deepEqual(sessionProblems(session, { highestLimit: model.highestLimit }), []);
+            if (model.onlyInsertions) assert.ok(isFairOrder(session.queue), 'fair rotation: rounds never go down along the queue');
+            stored.push(session);
+          };
+          await reloadAndCheck(dir, check);
+          // The journal replayed after a crash gives exactly what a clean stop wrote.
+          try {
+            await reloadAndCheck(crashed!, check);
+          } finally {
+            await rm(crashed!, { recursive: true, force: true });
+          }
+          assert.deepEqual(stored[1], stored[0]);
         });
       }),
       { numRuns: 60, includeErrorInReport: true },
