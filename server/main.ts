@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   if (opened.replayed.records > 0 || opened.replayed.tornBytes > 0) {
     log.info(opened.replayed, 'replayed the journal left by an unclean stop into data.json');
   }
+  const staleQr = await store.qr.keepFor(config.publicUrl);
+  if (staleQr > 0) log.info({ removed: staleQr, publicUrl: config.publicUrl ?? null }, 'PUBLIC_URL changed: QR codes will be rebuilt with it');
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
 
   const { app, hub } = createApp({ config, store, log });

@@ -2,12 +2,13 @@
 // starting would lose data (an unmounted DATA_DIR in production, an unwritable one, a bad setting).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDataDir } from './helpers.js';
 import { launchServer, requireMountPrivileges, sh, startServer } from './process-helpers.js';
+import { decodeQr } from './qr-decode.js';
 
 /** A refusal: exit code 1 and one line on stderr, no stack trace. */
 async function refusal(t: TestContext, dataDir: string, env: Record<string, string>): Promise<string> {
@@ -88,5 +89,34 @@ describe('start-up', () => {
     const line = await refusal(t, dataDir, { PORT: 'eighty', PUBLIC_URL: 'my-karaoke.fly.dev' });
     assert.match(line, /PORT/);
     assert.match(line, /PUBLIC_URL/);
+  });
+
+  it('rebuilds the QR codes with the new address after PUBLIC_URL changes, and only then', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const qrOf = async (url: string, id: string) => {
+      const res = await fetch(`${url}/qr-codes/${id}.png`);
+      assert.equal(res.status, 200);
+      return decodeQr(Buffer.from(await res.arrayBuffer()));
+    };
+    const first = await startServer(t, dataDir, { PUBLIC_URL: 'https://karaoke.fly.dev' });
+    const created = await fetch(`${first.url}/api/sessions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Friday Night' }),
+    });
+    const { session } = (await created.json()) as { session: { id: string } };
+    assert.equal(await qrOf(first.url, session.id), `https://karaoke.fly.dev/s/${session.id}`);
+    assert.equal((await first.stop('SIGTERM')).code, 0);
+
+    const moved = await startServer(t, dataDir, { PUBLIC_URL: 'https://sing.example.com' });
+    assert.match(moved.stdout(), /PUBLIC_URL changed: QR codes will be rebuilt with it/);
+    assert.equal(await qrOf(moved.url, session.id), `https://sing.example.com/s/${session.id}`);
+    const png = path.join(dataDir, 'qr-codes', `${session.id}.png`);
+    const rebuilt = await stat(png);
+    assert.equal((await moved.stop('SIGTERM')).code, 0);
+
+    const again = await startServer(t, dataDir, { PUBLIC_URL: 'https://sing.example.com' });
+    assert.doesNotMatch(again.stdout(), /PUBLIC_URL changed/);
+    assert.equal((await stat(png)).ino, rebuilt.ino, 'the same address keeps the cached PNG');
   });
 });
