@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { listBackups, parseExport, writeBackup, type BackupEntry } from './backups.js';
 import { removeFileDurable, writeFileDurable } from './durable-file.js';
-import { journalPath, readJournal } from './journal.js';
+import { journalPath } from './journal.js';
 import { acquireLock } from './lock.js';
 import { DATA_FILE, LOCK_FILE, readStoredData, serializeData } from './store.js';
 
@@ -51,8 +51,8 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
     // The state being replaced is data.json with the journal replayed onto it (an unclean stop leaves
     // changes there). When that cannot be read, the file is kept as it is, with the journal beside
     // the backup: it may still hold something worth recovering by hand.
-    const replay = await readJournal(journal).catch(() => null);
-    const merged = replay?.records.length ? await readStoredData(dataDir).then(serializeData, () => null) : null;
+    const pending = await fs.stat(journal).then((s) => s.size > 0, () => false);
+    const merged = pending ? await readStoredData(dataDir).then(serializeData, () => null) : null;
     const current =
       merged ??
       (await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
@@ -60,7 +60,7 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
         throw err;
       }));
     const previous = current === null ? null : await writeBackup(dataDir, current, 'pre-restore', now);
-    if (merged === null && previous !== null && (await fs.stat(journal).then((s) => s.size > 0, () => false))) {
+    if (pending && merged === null && previous !== null) {
       await fs.copyFile(journal, `${previous.file}.journal`);
     }
     // Left in place, the journal's changes would be replayed onto the restored file.

@@ -108,7 +108,7 @@ export function serializeData(data: DbData): Buffer {
  * serializeData into one buffer kept between calls. Only for the flush loop, which writes one
  * snapshot at a time: a fresh multi-megabyte buffer per checkpoint kept the garbage collector busy.
  */
-function reusingSerializer(written: { bytes: number }): (data: DbData) => Buffer {
+function reusingSerializer(): (data: DbData) => Buffer {
   let buffer = Buffer.alloc(0);
   return (data) => {
     const parts = serializeParts(data);
@@ -119,7 +119,6 @@ function reusingSerializer(written: { bytes: number }): (data: DbData) => Buffer
       buffer.set(p, offset);
       offset += p.length;
     }
-    written.bytes = size;
     return buffer.subarray(0, size);
   };
 }
@@ -151,7 +150,7 @@ class JsonFileStore implements SessionStore {
     private readonly lock: Lock,
     private readonly journal: JournalWriter,
     /** Bytes of data.json at its last write. */
-    private readonly written: { bytes: number },
+    private dataBytes: number,
     private readonly checkpointMinBytes: number,
   ) {
     this.committed = new Map(Object.entries(db.data.sessions));
@@ -230,12 +229,13 @@ class JsonFileStore implements SessionStore {
   private async checkpoint(): Promise<void> {
     await this.db.write();
     await this.journal.reset();
+    this.dataBytes = (await fs.stat(path.join(this.dataDir, DATA_FILE))).size;
     this.counters.checkpoints += 1;
   }
 
   /** One durable commit of the sessions a batch changed: a journal append, or now and then a checkpoint. */
   private commit(values: ReadonlyMap<string, StoredSession | undefined>): Promise<void> {
-    if (this.journal.broken || this.journal.bytes >= Math.max(this.checkpointMinBytes, this.written.bytes)) {
+    if (this.journal.broken || this.journal.bytes >= Math.max(this.checkpointMinBytes, this.dataBytes)) {
       return this.checkpoint();
     }
     const members: Buffer[] = [];
@@ -316,12 +316,12 @@ interface LoadedData {
 }
 
 /** data.json with the journal's records replayed onto it, validated and migrated; writes nothing. */
-async function loadData(dataDir: string, written: { bytes: number }): Promise<LoadedData> {
+async function loadData(dataDir: string): Promise<LoadedData> {
   const file = path.join(dataDir, DATA_FILE);
   const journal = await readJournal(journalPath(dataDir));
   let migratedFrom: number | null = null;
   let beforeMigration: string | null = null;
-  const adapter = new DurableJsonFile<DbData>(file, reusingSerializer(written), (raw, f) => {
+  const adapter = new DurableJsonFile<DbData>(file, reusingSerializer(), (raw, f) => {
     const sessions = (raw as { sessions?: unknown } | null)?.sessions;
     if (journal.records.length > 0 && typeof sessions === 'object' && sessions !== null && !Array.isArray(sessions)) {
       applyRecords(sessions as Record<string, unknown>, journal.records);
@@ -349,7 +349,7 @@ async function loadData(dataDir: string, written: { bytes: number }): Promise<Lo
  * as at start. Writes nothing, takes no lock: for tools and tests looking at a DATA_DIR.
  */
 export async function readStoredData(dataDir: string): Promise<DbData> {
-  return (await loadData(dataDir, { bytes: 0 })).db.data;
+  return (await loadData(dataDir)).db.data;
 }
 
 /**
@@ -363,20 +363,20 @@ export async function openStore({ dataDir, checkpointMinBytes = CHECKPOINT_MIN_B
     const removedTempFiles = await removeStaleTempFiles(dataDir);
     const qr = new QrFiles(path.join(dataDir, 'qr-codes'));
     await qr.prepare();
-    const written = { bytes: 0 };
-    const { db, exists, migratedFrom, journal, beforeMigration } = await loadData(dataDir, written);
+    const file = path.join(dataDir, DATA_FILE);
+    const { db, exists, migratedFrom, journal, beforeMigration } = await loadData(dataDir);
     if (migratedFrom !== null) {
-      const original = beforeMigration ?? (await fs.readFile(path.join(dataDir, DATA_FILE)));
+      const original = beforeMigration ?? (await fs.readFile(file));
       await writeBackup(dataDir, original, `pre-migration-v${migratedFrom}`);
     }
     const writer = new JournalWriter(journalPath(dataDir));
     // Start from a data.json that holds everything, and an empty journal whose name is durable
     // before anything is appended to it.
     if (!exists || migratedFrom !== null || journal.records.length > 0) await db.write();
-    else written.bytes = (await fs.stat(path.join(dataDir, DATA_FILE))).size;
     await writer.reset();
+    const { size } = await fs.stat(file);
     return {
-      store: new JsonFileStore(dataDir, qr, db, lock, writer, written, checkpointMinBytes),
+      store: new JsonFileStore(dataDir, qr, db, lock, writer, size, checkpointMinBytes),
       migratedFrom,
       removedTempFiles,
       replayed: { records: journal.records.length, tornBytes: journal.tornBytes },
