@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { InvalidExportError, parseExport } from '../server/store/backups.js';
-import { writeFileDurable } from '../server/store/durable-file.js';
+import { InvalidExportError, parseExport } from '../server/store/index.js';
+import { writeFileDurable } from '../server/lib/durable-file.js';
 import { adminToken, apiError, baseUrl, Failure, http, parseCli, runCli } from './lib/cli.js';
 
 const HELP = `Usage: npm run backup -- --url BASE [--token TOKEN] [--out FILE] [--force]

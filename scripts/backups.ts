@@ -1,9 +1,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { InvalidExportError, isPreMigration, listBackups, parseExport } from '../server/store/backups.js';
-import { LockHeldError } from '../server/store/lock.js';
-import { BackupNotFoundError, restoreBackup } from '../server/store/restore.js';
+import {
+  BackupNotFoundError,
+  InvalidExportError,
+  isPreMigration,
+  listBackups,
+  LockHeldError,
+  parseExport,
+  restoreBackup,
+} from '../server/store/index.js';
 import { Failure, parseCli, requireDataDirOwner, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run backups -- [--data-dir DIR] [--list | --restore NAME]

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { LegacyImportError, importLegacy } from '../server/ops/legacy-import.js';
-import { UnreadableDataError } from '../server/store/durable-file.js';
-import { LockHeldError } from '../server/store/lock.js';
+import { LegacyImportError, importLegacy } from '../server/legacy/import.js';
+import { LockHeldError, UnreadableDataError } from '../server/store/index.js';
 import { baseUrl, parseCli, requireDataDirOwner, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run import-legacy -- --from OLD_APP_DIR [--data-dir DIR] [--merge] [--dry-run] [--origin URL]

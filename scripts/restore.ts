@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { InvalidExportError, parseExport } from '../server/store/backups.js';
+import { InvalidExportError, parseExport } from '../server/store/index.js';
 import { adminToken, apiError, baseUrl, Failure, http, parseCli, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run restore -- --url BASE [--token TOKEN] --file FILE

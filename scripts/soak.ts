@@ -7,8 +7,7 @@ import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { journalPath } from '../server/store/journal.js';
-import { parseData } from '../server/store/schema.js';
+import { JOURNAL_FILE, parseData } from '../server/store/index.js';
 import { sessionProblems } from './bench/invariants.js';
 import { startProjectServer, type StartedServer } from './bench/processes.js';
 import { healthz } from './bench/scenarios.js';
@@ -242,7 +241,7 @@ async function main(): Promise<void> {
     // After a clean stop data.json alone holds everything: the journal has been folded into it.
     const file = path.join(dataDir, 'data.json');
     const { data } = parseData(JSON.parse(await readFile(file, 'utf8')), file);
-    const journal = await stat(journalPath(dataDir)).catch(() => null);
+    const journal = await stat(path.join(dataDir, JOURNAL_FILE)).catch(() => null);
     if (journal && journal.size > 0) failures.push(`the journal still holds ${journal.size} bytes after a clean stop`);
     for (const session of sessions) {
       const stored = data.sessions[session.id];

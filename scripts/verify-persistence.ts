@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { writeFileDurable } from '../server/store/durable-file.js';
+import { writeFileDurable } from '../server/lib/durable-file.js';
 import { baseUrl, Failure, parseCli, runCli, UsageError } from './lib/cli.js';
 import { compare, record, removeSession, summary, waitForRestart, type Recorded } from './lib/persistence-check.js';
 

@@ -1,42 +1,32 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { pino, type Logger } from 'pino';
-import { adminRoutes } from './admin.js';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Errors, errorHandler } from './errors.js';
-import { EventHub } from './events.js';
-import { QrCodes } from './qr.js';
-import { createLimiters } from './rate-limits.js';
-import { normalizeSessionId } from './sessions/model.js';
-import { sessionRoutes } from './sessions/routes.js';
-import type { SessionStore } from './store/store.js';
+import type { EventHub } from './events.js';
+import { adminRoutes } from './http/admin.js';
+import { healthRoutes } from './http/health.js';
+import { createLimiters } from './http/rate-limits.js';
+import { sessionRoutes } from './http/sessions.js';
+import { normalizeSessionId } from './model/session.js';
+import type { QrCodes } from './qr.js';
+import type { SessionChanges } from './sessions/changes.js';
+import type { SessionStore } from './store/index.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
   store: SessionStore;
-  log?: Logger;
-  now?: () => Date;
+  hub: EventHub;
+  qr: QrCodes;
+  changes: SessionChanges;
+  log: Logger;
+  now: () => Date;
   publicDir?: string;
 }
 
-export interface App {
-  app: Express;
-  hub: EventHub;
-  qr: QrCodes;
-}
-
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /**
  * One line per request: method, path, status and time, never headers (they carry keys); info,
@@ -60,13 +50,10 @@ function requestLog(log: Logger): RequestHandler {
   };
 }
 
-export function createApp({ config, store, log = pino({ level: 'silent' }), now = () => new Date(), publicDir = path.join(ROOT, 'public') }: AppDeps): App {
+/** The Express app: middleware, routes, pages, 404 and the error handler. Builds no service of its own. */
+export function createApp({ config, store, hub, qr, changes, log, now, publicDir = path.join(ROOT, 'public') }: AppDeps): Express {
   const app = express();
-  const hub = new EventHub({ heartbeatMs: config.sseHeartbeatMs, maxBufferBytes: config.sseMaxBufferBytes, log });
-  const qr = new QrCodes(store, config.publicUrl);
   const limits = createLimiters(config.rateLimits);
-  const version = packageVersion();
-  const startedAt = Date.now();
 
   app.set('trust proxy', config.trustProxy);
   app.set('x-powered-by', false);
@@ -89,30 +76,15 @@ export function createApp({ config, store, log = pino({ level: 'silent' }), now 
     }),
   );
 
-  app.get('/healthz', async (_req, res) => {
-    const storage = await store.storage();
-    res.status(storage.writable ? 200 : 503).json({
-      status: storage.writable ? 'ok' : 'unavailable',
-      dataDir: store.dataDir,
-      sessions: store.count(),
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      startedAt: new Date(startedAt).toISOString(),
-      version,
-      node: process.version,
-      storage,
-      sseConnections: hub.connections,
-      writes: store.stats(),
-    });
-  });
-
+  app.use(healthRoutes({ dataDir: config.dataDir, store, hub, root: ROOT }));
   // Before the API's small body limit: an import carries the whole store.
-  app.use(adminRoutes({ config, store, hub, limit: limits.api, now, log }));
+  app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
   app.use('/api', limits.api, express.json({ limit: config.bodyLimitBytes, strict: true }));
-  app.use(sessionRoutes({ config, store, hub, qr, limits, now }));
+  app.use(sessionRoutes({ config, store, hub, changes, limits, now }));
   app.use('/api', () => {
     throw Errors.routeNotFound();
   });
-  app.use(qr.router());
+  app.use(qr.router((id) => store.get(id)));
 
   const page = (file: string): express.RequestHandler => (req, res) => {
     const id = normalizeSessionId(String(req.params.id));
@@ -129,5 +101,5 @@ export function createApp({ config, store, log = pino({ level: 'silent' }), now 
     });
   });
   app.use(errorHandler(log));
-  return { app, hub, qr };
+  return app;
 }

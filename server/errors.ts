@@ -1,22 +1,38 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { StoreClosedError, StoreUnavailableError } from './store/errors.js';
+
+export interface HttpErrorExtras {
+  headers?: Record<string, string>;
+  /** The body field at fault, for invalid input: pages point at it without reading the message. */
+  field?: string | undefined;
+  /** More structure for the client, sent inside `error` (say, the first bad lines of a file). */
+  details?: Record<string, unknown>;
+}
 
 /** The one error type: status and code are chosen where the error is made, never derived from text. */
 export class HttpError extends Error {
+  readonly headers: Record<string, string>;
+  readonly field: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly headers: Record<string, string> = {},
+    extras: HttpErrorExtras = {},
   ) {
     super(message);
     this.name = 'HttpError';
+    this.headers = extras.headers ?? {};
+    this.field = extras.field;
+    this.details = extras.details;
   }
 }
 
 /** Every error the API answers with, in one place: codes are public API and must stay stable. */
 export const Errors = {
-  invalidInput: (message: string) => new HttpError(400, 'invalid_input', message),
+  invalidInput: (message: string, field?: string) => new HttpError(400, 'invalid_input', message, { field }),
   unauthorized: () =>
     new HttpError(401, 'unauthorized', 'Missing or wrong key. Send it as "Authorization: Bearer <key>".'),
   hostOnly: () => new HttpError(403, 'forbidden', 'Only the host of this session can do that.'),
@@ -36,7 +52,7 @@ export const Errors = {
     new HttpError(409, 'already_singing', 'That song is being sung right now; the host can skip it instead.'),
   rateLimited: (retryAfterSeconds: string | undefined) =>
     new HttpError(429, 'rate_limited', 'Too many requests. Wait a moment and try again.',
-      retryAfterSeconds ? { 'Retry-After': retryAfterSeconds } : {}),
+      retryAfterSeconds ? { headers: { 'Retry-After': retryAfterSeconds } } : {}),
   storageUnavailable: (cause?: unknown) => {
     const err = new HttpError(503, 'storage_unavailable',
       'The change could not be saved because storage is not writable right now. Nothing was changed; try again shortly.');
@@ -56,6 +72,8 @@ interface BodyParserError {
 
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (err instanceof StoreUnavailableError) return Errors.storageUnavailable(err);
+  if (err instanceof StoreClosedError) return Errors.shuttingDown();
   const type = (err as BodyParserError | null)?.type;
   // body-parser marks its own errors with a type; map them to stable codes.
   switch (type) {
@@ -89,6 +107,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     res.set(error.headers);
-    res.status(error.status).json({ error: { code: error.code, message: error.message } });
+    res.status(error.status).json({
+      error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...error.details },
+    });
   };
 }

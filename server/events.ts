@@ -5,6 +5,14 @@ import type { Logger } from 'pino';
 const RETRY = Buffer.from('retry: 2000\n\n');
 const FRAME_END = Buffer.from('\n\n');
 
+/**
+ * One SSE frame from JSON already encoded (JSON never holds a raw newline, so it is one `data:`
+ * line). `id` is the session's version, so a reconnecting client can tell a stale state.
+ */
+export function sseFrame(event: string, version: number, json: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`id: ${version}\nevent: ${event}\ndata: `), json, FRAME_END]);
+}
+
 interface Client {
   res: Response;
   sessionId: string;
@@ -33,7 +41,7 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
     return this.total;
   }
 
-  subscribe(sessionId: string, res: Response, frame: string | Buffer): void {
+  subscribe(sessionId: string, res: Response, frame: Buffer): void {
     // A browser reconnecting during shutdown must not hold the process open until the kill timeout.
     if (this.closed) {
       res.status(503).set('Retry-After', '2').end();
@@ -63,36 +71,20 @@ export class EventHub extends EventEmitter<{ connections: [count: number] }> {
     this.heartbeat ??= setInterval(() => this.beat(), this.options.heartbeatMs).unref();
   }
 
-  /** An SSE frame for a state: `id` is the version, so a reconnecting client can be ignored if stale. */
-  static frame(event: string, version: number, data: unknown): string {
-    return EventHub.frameJson(event, version, JSON.stringify(data));
-  }
-
-  /** The same frame from JSON already made (JSON never holds a raw newline, so it is one `data:` line). */
-  static frameJson(event: string, version: number, json: string): string {
-    return `id: ${version}\nevent: ${event}\ndata: ${json}\n\n`;
-  }
-
-  /** The same frame as bytes, from JSON already encoded. */
-  static frameBytes(event: string, version: number, json: Buffer): Buffer {
-    return Buffer.concat([Buffer.from(`id: ${version}\nevent: ${event}\ndata: `), json, FRAME_END]);
-  }
-
   /** Is anyone listening? Lets a change skip building a frame nobody would receive. */
   watching(sessionId: string): boolean {
     return this.bySession.has(sessionId);
   }
 
-  publish(sessionId: string, frame: string | Buffer): void {
+  /** Encoded once for all clients, not once per socket write. */
+  publish(sessionId: string, frame: Buffer): void {
     const clients = this.bySession.get(sessionId);
     if (!clients) return;
-    // Encoded once for all clients, not once per socket write.
-    const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
-    for (const client of clients) this.send(client, bytes);
+    for (const client of clients) this.send(client, frame);
   }
 
   /** Tell clients the session is gone and end their streams. */
-  endSession(sessionId: string, frame: string): void {
+  endSession(sessionId: string, frame: Buffer): void {
     const clients = this.bySession.get(sessionId);
     if (!clients) return;
     for (const client of [...clients]) {

@@ -1,44 +1,39 @@
-import { constants, promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
+import { StartupError } from './lib/startup-error.js';
+import { checkDataDir } from './ops/disk.js';
 import { startMaintenance } from './ops/maintenance.js';
-import { UnreadableDataError } from './store/durable-file.js';
-import { LockHeldError } from './store/lock.js';
-import { isSeparateFilesystem } from './store/storage.js';
-import { openStore } from './store/store.js';
+import { buildServices } from './services.js';
+import { openStore } from './store/index.js';
 
-/** Start-up problems an operator must fix: one plain line on stderr, no stack trace. */
-class StartupError extends Error {}
-
-function fail(message: string): never {
-  console.error(`karaoke: cannot start: ${message}`);
-  process.exit(1);
+/** JSON lines in production (for the platform's log search); one readable line each in development. */
+function createLogger(config: Readonly<Config>): Logger {
+  if (config.production || !process.stdout.isTTY) return pino({ level: config.logLevel });
+  return pino({
+    level: config.logLevel,
+    transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
+  });
 }
 
-async function checkDataDir(dir: string): Promise<void> {
-  try {
-    await fs.mkdir(dir, { recursive: true });
-    await fs.access(dir, constants.W_OK);
-  } catch (err) {
-    const stat = await fs.stat(dir).catch(() => undefined);
-    const who = `uid ${process.getuid?.() ?? '?'}`;
-    const detail = stat ? `owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}` : (err as Error).message;
-    throw new StartupError(
-      `DATA_DIR ${dir} is not writable by this process (${who}; ${detail}). ` +
-        `Make it writable, e.g. \`chown -R ${process.getuid?.() ?? 1000}:${process.getgid?.() ?? 1000} ${dir}\`.`,
-    );
-  }
+function listen(app: ReturnType<typeof createApp>, config: Readonly<Config>): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  }).catch((err: NodeJS.ErrnoException) => {
+    const where = `${config.host}:${config.port}`;
+    if (err.code === 'EADDRINUSE') {
+      throw new StartupError(`port ${config.port} is already in use (${where}): stop the other server, or start this one with PORT=<another port>.`);
+    }
+    throw new StartupError(`cannot listen on ${where}: ${err.code ?? err.message}`);
+  });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const log = pino({ level: config.logLevel });
-  await checkDataDir(config.dataDir);
-
-  const persistent = await isSeparateFilesystem(config.dataDir);
+  const log = createLogger(config);
+  const { persistent } = await checkDataDir(config.dataDir);
   log.info(
     { dataDir: config.dataDir, persistent },
     persistent
@@ -64,24 +59,28 @@ async function main(): Promise<void> {
   if (opened.replayed.records > 0 || opened.replayed.tornBytes > 0) {
     log.info(opened.replayed, 'replayed the journal left by an unclean stop into data.json');
   }
-  const staleQr = await store.qr.keepFor(config.publicUrl);
-  if (staleQr > 0) log.info({ removed: staleQr, publicUrl: config.publicUrl ?? null }, 'PUBLIC_URL changed: QR codes will be rebuilt with it');
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
 
-  const { app, hub } = createApp({ config, store, log });
-  const maintenance = startMaintenance({ config, store, log, hub });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-  }).catch(async (err: NodeJS.ErrnoException) => {
+  const now = () => new Date();
+  const { hub, qr, changes } = buildServices({ config, store, log, now });
+  await qr.prepare();
+  const staleQr = await qr.keepFor();
+  if (staleQr > 0) log.info({ removed: staleQr, publicUrl: config.publicUrl ?? null }, 'PUBLIC_URL changed: QR codes will be rebuilt with it');
+
+  const app = createApp({ config, store, hub, qr, changes, log, now });
+  const maintenance = startMaintenance({ config, store, changes, qr, log, now });
+  const server = await listen(app, config).catch(async (err: unknown) => {
+    await maintenance.stop();
     await store.close();
-    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`);
+    throw err;
   });
   // Long-lived SSE streams are fine; slow request headers are not.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
   // The bound port, not the configured one: PORT=0 picks a free port.
   const { port } = server.address() as AddressInfo;
-  log.info({ port, host: config.host, sessions: store.count() }, 'listening');
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  log.info({ port, host: config.host, sessions: store.count() }, `listening: open http://${shownHost}:${port}`);
 
   let stopping = false;
   // A busy room keeps its keep-alive connections busy, so server.close() alone would wait until
@@ -109,16 +108,15 @@ async function main(): Promise<void> {
     await store.close();
     clearTimeout(force);
     log.info({ writes: store.stats() }, 'stopped cleanly');
-    process.exit(0);
+    // Let a log transport (development's pretty printer) write its last lines.
+    log.flush(() => process.exit(0));
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StartupError || err instanceof UnreadableDataError || err instanceof LockHeldError) {
-    fail(err.message);
-  }
-  console.error('karaoke: cannot start:', err);
+  if (err instanceof StartupError) console.error(`karaoke: cannot start: ${err.message}`);
+  else console.error('karaoke: cannot start:', err);
   process.exit(1);
 });

@@ -1,33 +1,64 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { Router } from 'express';
 import QRCode from 'qrcode';
 import { Errors } from './errors.js';
-import type { StoredSession } from './sessions/model.js';
-import { normalizeSessionId } from './sessions/model.js';
-import { sessionLinks } from './sessions/view.js';
-import type { SessionStore } from './store/store.js';
+import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from './lib/durable-file.js';
+import { sessionLinks } from './model/links.js';
+import { normalizeSessionId, type StoredSession } from './model/session.js';
 
 /** PNG of a URL, sized for a TV across a room; deterministic, so a rebuilt file is byte-identical. */
 export function renderQrPng(url: string): Promise<Buffer> {
   return QRCode.toBuffer(url, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 480 });
 }
 
-/** The QR PNGs are a cache of each session's join URL: written at creation, rebuilt whenever missing. */
+/** Names the PUBLIC_URL the cached PNGs encode; a dot file, so never taken for a session's PNG. */
+export const QR_URL_MARKER = '.public-url';
+export const QR_DIR = 'qr-codes';
+
+/**
+ * The one owner of the QR PNGs in DATA_DIR/qr-codes: a cache of each session's join URL, written
+ * durably at creation and rebuilt whenever missing. Nothing else touches the folder.
+ */
 export class QrCodes {
   private readonly inFlight = new Map<string, Promise<void>>();
+  readonly dir: string;
 
   constructor(
-    private readonly store: SessionStore,
+    dataDir: string,
     private readonly publicUrl: string | undefined,
-  ) {}
+  ) {
+    this.dir = path.join(dataDir, QR_DIR);
+  }
 
-  async write(session: StoredSession): Promise<void> {
-    const png = await renderQrPng(sessionLinks(session, this.publicUrl).joinUrl);
-    await this.store.qr.write(session.id, png);
+  /** Callers pass validated session ids only, so the path cannot leave the folder. */
+  private pathOf(sessionId: string): string {
+    return path.join(this.dir, `${sessionId}.png`);
+  }
+
+  /** Create the folder and clear temp files an interrupted write left. */
+  async prepare(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    await removeStaleTempFiles(this.dir);
+  }
+
+  async write(session: Pick<StoredSession, 'id' | 'origin'>): Promise<void> {
+    await this.writePng(session.id, await renderQrPng(sessionLinks(session, this.publicUrl).joinUrl));
+  }
+
+  /** A PNG made elsewhere (an imported one, whose printed copies must keep working). */
+  async writePng(sessionId: string, png: Uint8Array): Promise<void> {
+    try {
+      await writeFileDurable(this.pathOf(sessionId), png);
+    } catch (err) {
+      // A full or read-only disk is the operator's problem to fix, not a server bug: 503, like data.json.
+      throw Errors.storageUnavailable(err);
+    }
   }
 
   /** Rebuild a missing PNG once, however many requests ask for it at the same moment. */
   async ensure(session: StoredSession): Promise<void> {
-    if (await this.store.qr.exists(session.id)) return;
+    if (await this.exists(session.id)) return;
     let pending = this.inFlight.get(session.id);
     if (!pending) {
       pending = this.write(session).finally(() => this.inFlight.delete(session.id));
@@ -36,16 +67,59 @@ export class QrCodes {
     await pending;
   }
 
-  router(): Router {
+  remove(sessionId: string): Promise<void> {
+    return removeFileDurable(this.pathOf(sessionId));
+  }
+
+  async exists(sessionId: string): Promise<boolean> {
+    return fs.stat(this.pathOf(sessionId)).then((s) => s.isFile(), () => false);
+  }
+
+  /** Session ids that have a PNG in the folder. */
+  async list(): Promise<string[]> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => n.endsWith('.png') && !n.startsWith('.')).map((n) => n.slice(0, -4));
+  }
+
+  /** PNGs of sessions that do not exist, written before `before` (younger ones may belong to a session being created). */
+  async orphans(isLive: (id: string) => boolean, before: number): Promise<string[]> {
+    const found: string[] = [];
+    for (const id of await this.list()) {
+      if (isLive(id)) continue;
+      const stat = await fs.stat(this.pathOf(id)).catch(() => undefined);
+      if (stat && stat.mtimeMs < before) found.push(id);
+    }
+    return found;
+  }
+
+  /**
+   * The PNGs encode PUBLIC_URL when it is set. When it differs from the one they were made for
+   * (a custom domain added after the first deploy), they are removed, to be rebuilt on demand with
+   * the new address. Returns how many were removed.
+   */
+  async keepFor(): Promise<number> {
+    const marker = path.join(this.dir, QR_URL_MARKER);
+    const wanted = this.publicUrl ?? '';
+    // No marker: made before markers existed, without a PUBLIC_URL if there is none now.
+    const madeFor = await fs.readFile(marker, 'utf8').catch(() => '');
+    if (madeFor === wanted) return 0;
+    const stale = await this.list();
+    for (const id of stale) await this.remove(id);
+    await writeFileDurable(marker, wanted);
+    return stale.length;
+  }
+
+  /** GET /qr-codes/<code>.png for a durable session, rebuilt first if it is missing. */
+  router(find: (id: string) => StoredSession | undefined): Router {
     const router = Router();
     router.get('/qr-codes/:file', async (req, res, next) => {
       const match = /^(.+)\.png$/i.exec(req.params.file);
       const id = match ? normalizeSessionId(match[1]!) : undefined;
-      const session = id ? this.store.get(id) : undefined;
+      const session = id ? find(id) : undefined;
       if (!session) throw Errors.sessionNotFound();
       await this.ensure(session);
       res.sendFile(
-        this.store.qr.pathOf(session.id),
+        this.pathOf(session.id),
         { headers: { 'Cache-Control': 'public, max-age=3600', 'Content-Type': 'image/png' } },
         (err?: Error & { code?: string }) => {
           // Deleted between the check and the read: the session is gone too.

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { readStoredData } from '../server/store/store.js';
+import { readStoredData } from '../server/store/index.js';
 import { bearer, buildApp, createSession, joinAs, queueOf, requestSong } from './helpers.js';
 
 describe('sessions', () => {

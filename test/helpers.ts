@@ -4,14 +4,26 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import type { Express } from 'express';
+import { pino, type Logger } from 'pino';
 import request from 'supertest';
-import { createApp, type App } from '../server/app.js';
+import { createApp } from '../server/app.js';
 import { testConfig, type Config } from '../server/config.js';
-import { openStore, readStoredData, serializeData, type SessionStore } from '../server/store/store.js';
+import type { EventHub } from '../server/events.js';
+import type { QrCodes } from '../server/qr.js';
+import { buildServices } from '../server/services.js';
+import type { SessionChanges } from '../server/sessions/changes.js';
+import { openStore, readStoredData, serializeData, type SessionStore } from '../server/store/index.js';
 
-export interface TestApp extends App {
+export interface TestApp {
+  app: Express;
+  hub: EventHub;
+  qr: QrCodes;
+  changes: SessionChanges;
   store: SessionStore;
   config: Readonly<Config>;
+  log: Logger;
+  now: () => Date;
   dataDir: string;
   /** Close the store (flush, release the lock); safe to call twice. */
   close(): Promise<void>;
@@ -45,16 +57,20 @@ export async function buildApp(
     rateLimits: { ...base.rateLimits, enabled: false, ...options.config?.rateLimits },
   });
   const { store } = await openStore({ dataDir });
-  const built = createApp({ config, store, ...(options.now ? { now: options.now } : {}) });
+  const log = pino({ level: 'silent' });
+  const now = options.now ?? (() => new Date());
+  const { hub, qr, changes } = buildServices({ config, store, log, now });
+  await qr.prepare();
+  const app = createApp({ config, store, hub, qr, changes, log, now });
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    built.hub.close();
+    hub.close();
     await store.close();
   };
   t.after(close);
-  return { ...built, store, config, dataDir, close };
+  return { app, hub, qr, changes, store, config, log, now, dataDir, close };
 }
 
 /** The app on a real port (for SSE and browsers); every connection is closed after the test. */

@@ -6,10 +6,8 @@ import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { createSession as newSession } from '../server/sessions/queue.js';
-import { UnreadableDataError } from '../server/store/durable-file.js';
-import { listBackups, writeBackup } from '../server/store/backups.js';
-import { restoreBackup } from '../server/store/restore.js';
-import { openStore, readStoredData, serializeData } from '../server/store/store.js';
+import { writeBackup } from '../server/store/backup-files.js';
+import { listBackups, openStore, readStoredData, restoreBackup, serializeData, UnreadableDataError } from '../server/store/index.js';
 import { tempDataDir } from './helpers.js';
 
 const session = (id: string, name = id) =>

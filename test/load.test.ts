@@ -9,7 +9,8 @@ import request from 'supertest';
 import { pino } from 'pino';
 import { createApp } from '../server/app.js';
 import { testConfig } from '../server/config.js';
-import { openStore } from '../server/store/store.js';
+import { buildServices } from '../server/services.js';
+import { openStore } from '../server/store/index.js';
 import { bearer, buildApp, createSession, joinAs, listen, tempDataDir } from './helpers.js';
 import { SseClient } from './sse-client.js';
 
@@ -164,7 +165,11 @@ describe('the request log under load', () => {
     const { store } = await openStore({ dataDir });
     const lines: Record<string, any>[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const built = createApp({ config: testConfig({ dataDir }), store, log });
+    const config = testConfig({ dataDir });
+    const now = () => new Date();
+    const { hub, qr, changes } = buildServices({ config, store, log, now });
+    await qr.prepare();
+    const built = { app: createApp({ config, store, hub, qr, changes, log, now }), hub };
     const server = built.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     t.after(async () => {

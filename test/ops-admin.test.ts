@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import request from 'supertest';
 import { renderQrPng } from '../server/qr.js';
-import { listBackups } from '../server/store/backups.js';
+import { listBackups } from '../server/store/index.js';
 import { bearer, buildApp, createSession, durableText, joinAs, listen, queueOf, requestSong } from './helpers.js';
 import { readDataFile } from './process-helpers.js';
 import { SseClient } from './sse-client.js';
@@ -83,7 +83,7 @@ test('POST /api/admin/import restores an export: changed sessions come back, lat
   await request(app.app).get(`/api/sessions/${deleted.id}`).expect(200);
   await request(app.app).get(`/qr-codes/${deleted.id}.png`).expect(200);
   await request(app.app).get(`/api/sessions/${later.id}`).expect(404);
-  assert.equal(await app.store.qr.exists(later.id), false);
+  assert.equal(await app.qr.exists(later.id), false);
   assert.deepEqual(app.store.get(kept.id), JSON.parse(exported).sessions[kept.id]);
 
   // Durable, and the replaced state is in the volume's backups.

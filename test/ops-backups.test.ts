@@ -3,15 +3,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
-import { createBackupJob } from '../server/ops/backups.js';
+import { createBackupJob } from '../server/ops/scheduled-backups.js';
 import { startMaintenance } from '../server/ops/maintenance.js';
-import { listBackups, pruneBackups, writeBackup } from '../server/store/backups.js';
-import { openStore } from '../server/store/store.js';
+import { pruneBackups, writeBackup } from '../server/store/backup-files.js';
+import { backupDir, listBackups, openStore, type BackupRecord } from '../server/store/index.js';
 import { bearer, buildApp, createSession, durableText, joinAs, requestSong, tempDataDir } from './helpers.js';
 import { captureLog, runScript } from './ops-helpers.js';
 import { launchServer, startServer } from './process-helpers.js';
 
 const names = async (dataDir: string) => (await listBackups(dataDir)).map((e) => e.name);
+const fileOf = (dataDir: string, backup: BackupRecord) => path.join(backupDir(dataDir), backup.name);
 
 test('a scheduled backup is exactly the durable state, and an unchanged store is not backed up twice', async (t) => {
   const app = await buildApp(t);
@@ -21,8 +22,8 @@ test('a scheduled backup is exactly the durable state, and an unchanged store is
 
   const first = await job.run();
   assert.ok(first.written);
-  assert.equal(await fs.readFile(first.written.file, 'utf8'), await durableText(app.dataDir));
-  assert.equal((await fs.stat(first.written.file)).mode & 0o777, 0o600);
+  assert.equal(await fs.readFile(fileOf(app.dataDir, first.written), 'utf8'), await durableText(app.dataDir));
+  assert.equal((await fs.stat(fileOf(app.dataDir, first.written))).mode & 0o777, 0o600);
   assert.ok(lines().some((l) => l.msg === 'backup written' && l.backup === first.written!.name));
 
   assert.equal((await job.run()).written, null);
@@ -31,7 +32,7 @@ test('a scheduled backup is exactly the durable state, and an unchanged store is
   await requestSong(app.app, s.id, ann.key, 'Song A');
   const third = await job.run();
   assert.ok(third.written);
-  assert.match(await fs.readFile(third.written.file, 'utf8'), /Song A/);
+  assert.match(await fs.readFile(fileOf(app.dataDir, third.written), 'utf8'), /Song A/);
   assert.equal((await names(app.dataDir)).length, 2);
 });
 
@@ -92,7 +93,7 @@ test('maintenance backs up at start and again on every BACKUP_INTERVAL, keeping 
   const app = await buildApp(t, { config: { backupIntervalMs: 60_000, backupKeep: 2 } });
   const s = await createSession(app.app);
   const { log } = captureLog();
-  const maintenance = startMaintenance({ config: app.config, store: app.store, log });
+  const maintenance = startMaintenance({ config: app.config, store: app.store, changes: app.changes, qr: app.qr, log });
   t.after(() => maintenance.stop());
   await maintenance.idle();
   assert.equal((await names(app.dataDir)).length, 1);
@@ -112,7 +113,7 @@ test('BACKUP_INTERVAL_MINUTES=0 turns scheduled backups off and says so', async 
   const app = await buildApp(t, { config: { backupIntervalMs: 0 } });
   await createSession(app.app);
   const { log, lines } = captureLog();
-  const maintenance = startMaintenance({ config: app.config, store: app.store, log });
+  const maintenance = startMaintenance({ config: app.config, store: app.store, changes: app.changes, qr: app.qr, log });
   t.after(() => maintenance.stop());
   await maintenance.idle();
   assert.deepEqual(await names(app.dataDir), []);
@@ -138,7 +139,7 @@ test('backups --restore refuses while a server holds the lock, and restores once
   const done = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stdout, new RegExp(`restored ${written.name} \\(1 session`));
-  assert.equal(await fs.readFile(dataFile, 'utf8'), await fs.readFile(written.file, 'utf8'));
+  assert.equal(await fs.readFile(dataFile, 'utf8'), await fs.readFile(fileOf(app.dataDir, written), 'utf8'));
   const replaced = (await listBackups(app.dataDir)).find((e) => e.reason === 'pre-restore');
   assert.ok(replaced);
   assert.equal(await fs.readFile(replaced.file, 'utf8'), afterDelete);

@@ -28,16 +28,16 @@ test('housekeeping removes sessions idle longer than the TTL, with their QR PNGs
   setClock(T0 + 29 * DAY);
   // Activity moves updatedAt: the TTL counts from the last change, not from creation.
   await joinAs(app.app, active.id, 'Ann');
-  assert.ok(await app.store.qr.exists(old.id));
+  assert.ok(await app.qr.exists(old.id));
 
   const { log, lines } = captureLog();
-  const result = await runHousekeeping({ store: app.store, ttlDays: 30, log, now: () => new Date(T0 + 31 * DAY) });
+  const result = await runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30, log, now: () => new Date(T0 + 31 * DAY) });
 
   assert.deepEqual(result.expired, [old.id]);
   await request(app.app).get(`/api/sessions/${old.id}`).expect(404);
   await request(app.app).get(`/api/sessions/${active.id}`).expect(200);
-  assert.equal(await app.store.qr.exists(old.id), false);
-  assert.equal(await app.store.qr.exists(active.id), true);
+  assert.equal(await app.qr.exists(old.id), false);
+  assert.equal(await app.qr.exists(active.id), true);
   const onDisk = await readDataFile(app.dataDir);
   assert.deepEqual(Object.keys(onDisk.sessions), [active.id]);
   const line = lines().find((l) => l.sessionId === old.id);
@@ -50,8 +50,8 @@ test('the TTL is configurable: a shorter one removes what the default keeps', as
   const s = await createSession(app.app);
   const { log } = captureLog();
   const now = () => new Date(T0 + 3 * DAY);
-  assert.deepEqual((await runHousekeeping({ store: app.store, ttlDays: 30, log, now })).expired, []);
-  assert.deepEqual((await runHousekeeping({ store: app.store, ttlDays: 2, log, now })).expired, [s.id]);
+  assert.deepEqual((await runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30, log, now })).expired, []);
+  assert.deepEqual((await runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 2, log, now })).expired, [s.id]);
 });
 
 test('a session with a change still being saved is not removed', async (t) => {
@@ -60,7 +60,7 @@ test('a session with a change still being saved is not removed', async (t) => {
   const current = app.store.latest(s.id)!;
   const saving = app.store.put({ ...current, version: current.version + 1, updatedAt: new Date(T0 + 40 * DAY).toISOString() });
   const { log } = captureLog();
-  const result = await runHousekeeping({ store: app.store, ttlDays: 30, log, now: () => new Date(T0 + 41 * DAY) });
+  const result = await runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30, log, now: () => new Date(T0 + 41 * DAY) });
   await saving;
   assert.deepEqual(result.expired, []);
   assert.ok(app.store.get(s.id));
@@ -70,17 +70,17 @@ test('QR files without a session are removed, but not one young enough to belong
   const { app } = await appWithClock(t);
   const kept = await createSession(app.app);
   const png = await renderQrPng('http://localhost/s/ZZZZZZ');
-  await app.store.qr.write('ZZZZZZ', png);
-  await app.store.qr.write('YYYYYY', png);
+  await app.qr.writePng('ZZZZZZ', png);
+  await app.qr.writePng('YYYYYY', png);
   const hourAgo = new Date(Date.now() - 60 * 60_000);
-  await fs.utimes(app.store.qr.pathOf('ZZZZZZ'), hourAgo, hourAgo);
-  await fs.writeFile(path.join(app.store.qr.dir, 'README.txt'), 'not ours');
+  await fs.utimes(path.join(app.qr.dir, 'ZZZZZZ.png'), hourAgo, hourAgo);
+  await fs.writeFile(path.join(app.qr.dir, 'README.txt'), 'not ours');
 
   const { log, lines } = captureLog();
-  const result = await runHousekeeping({ store: app.store, ttlDays: 30000, log, now: () => new Date() });
+  const result = await runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30000, log, now: () => new Date() });
 
   assert.deepEqual(result.orphanQrFiles, ['ZZZZZZ.png']);
-  assert.deepEqual((await fs.readdir(app.store.qr.dir)).sort(), [`${kept.id}.png`, 'README.txt', 'YYYYYY.png'].sort());
+  assert.deepEqual((await fs.readdir(app.qr.dir)).sort(), [`${kept.id}.png`, 'README.txt', 'YYYYYY.png'].sort());
   assert.ok(lines().some((l) => /1 QR file\(s\) without a session/.test(l.msg)));
 });
 
@@ -93,7 +93,7 @@ test('an open stream of a removed session is told it is gone', async (t) => {
   assert.equal((await client.next())?.event, 'state');
 
   const { log } = captureLog();
-  await runHousekeeping({ store: app.store, ttlDays: 30, log, now: () => new Date(T0 + 31 * DAY), hub: app.hub });
+  await runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30, log, now: () => new Date(T0 + 31 * DAY) });
   const event = await client.next();
   assert.equal(event?.event, 'deleted');
   assert.equal(JSON.parse(event.data).id, s.id);
@@ -106,6 +106,8 @@ test('maintenance runs housekeeping at start', async (t) => {
   const maintenance = startMaintenance({
     config: { ...app.config, backupIntervalMs: 0, sessionTtlDays: 30 },
     store: app.store,
+    changes: app.changes,
+    qr: app.qr,
     log,
     now: () => new Date(T0 + 31 * DAY),
   });

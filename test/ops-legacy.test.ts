@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import request from 'supertest';
+import { QrCodes } from '../server/qr.js';
 import { hashKey } from '../server/sessions/auth.js';
-import type { StoredSession } from '../server/sessions/model.js';
-import { listBackups } from '../server/store/backups.js';
-import { openStore } from '../server/store/store.js';
+import type { StoredSession } from '../server/model/session.js';
+import { listBackups, openStore } from '../server/store/index.js';
 import { bearer, buildApp, createSession, tempDataDir } from './helpers.js';
 import { fixturePath, runScript } from './ops-helpers.js';
 import { readDataFile } from './process-helpers.js';
@@ -96,7 +96,7 @@ test('import-legacy --merge adds beside existing sessions without changing them 
   // A current session that happens to hold the legacy code K7MP2Q.
   const taken: StoredSession = { ...app.store.get(mine.id)!, id: 'K7MP2Q', name: 'Taken Code' };
   await app.store.put(taken);
-  await app.store.qr.write('K7MP2Q', Buffer.from('the current PNG'));
+  await app.qr.writePng('K7MP2Q', Buffer.from('the current PNG'));
   await app.close();
 
   const result = await importLegacy(['--data-dir', app.dataDir, '--merge']);
@@ -125,8 +125,10 @@ test('import-legacy --dry-run says what it would do and writes nothing', async (
 
 test('import-legacy refuses while a server holds the DATA_DIR lock', async (t) => {
   const dataDir = await tempDataDir(t);
+  // What a running server holds: the store's lock, and the QR folder main prepares.
   const { store } = await openStore({ dataDir });
   t.after(() => store.close());
+  await new QrCodes(dataDir, undefined).prepare();
   const result = await importLegacy(['--data-dir', dataDir]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /held by another server process/);

@@ -4,12 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
 import { hashKey } from '../server/sessions/auth.js';
-import { listBackups } from '../server/store/backups.js';
-import { UnreadableDataError } from '../server/store/durable-file.js';
-import { convertLegacy, LEGACY_TARGET_VERSION, parseLegacy } from '../server/store/legacy.js';
-import { migrations } from '../server/store/migrations.js';
-import { parseData, SCHEMA_VERSION } from '../server/store/schema.js';
-import { openStore } from '../server/store/store.js';
+import { convertLegacy, LEGACY_TARGET_VERSION, parseLegacy } from '../server/legacy/convert.js';
+import { listBackups, migrations, openStore, parseData, SCHEMA_VERSION, UnreadableDataError } from '../server/store/index.js';
 import { bearer, buildApp, tempDataDir } from './helpers.js';
 import { fixturePath } from './ops-helpers.js';
 

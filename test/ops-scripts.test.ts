@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { listBackups } from '../server/store/backups.js';
+import { listBackups } from '../server/store/index.js';
 import { buildApp, createSession, durableText, joinAs, listen, queueOf, requestSong, tempDataDir } from './helpers.js';
 import { runScript } from './ops-helpers.js';
 

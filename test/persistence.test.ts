@@ -3,9 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { UnreadableDataError } from '../server/store/durable-file.js';
-import { LockHeldError } from '../server/store/lock.js';
-import { openStore } from '../server/store/store.js';
+import { LockHeldError, openStore, UnreadableDataError } from '../server/store/index.js';
 import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './helpers.js';
 import { decodeQr } from './qr-decode.js';
 

@@ -9,8 +9,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { type DbData } from '../server/store/schema.js';
-import { readStoredData } from '../server/store/store.js';
+import { readStoredData, type DbData } from '../server/store/index.js';
 import { ChangeStream, lostChanges, snapshotOfData } from './change-stream.js';
 import { requireMountPrivileges, run, sh, startServer } from './process-helpers.js';
 

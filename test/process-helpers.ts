@@ -6,8 +6,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { PublicState } from '../server/sessions/view.js';
-import type { DbData } from '../server/store/schema.js';
-import { readStoredData } from '../server/store/store.js';
+import { readStoredData, type DbData } from '../server/store/index.js';
 
 /** Next to this file once compiled: dist/test/ → dist/server/main.js. */
 export const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
@@ -61,9 +60,10 @@ export function launchServer(t: TestContext, dataDir: string, env: Record<string
     // Every line is read, not only the first ones: a full stdout pipe would block the server.
     createInterface({ input: child.stdout }).on('line', (line) => {
       stdout = (stdout + line + '\n').slice(-20_000);
-      if (!line.includes('"listening"')) return;
+      if (!line.includes('"msg":"listening')) return;
       const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'listening' && typeof entry.port === 'number') resolve(entry.port);
+      // "listening: open http://…": the bound port is a field, the address only for people.
+      if (entry.msg?.startsWith('listening') && typeof entry.port === 'number') resolve(entry.port);
     });
     void exited.then((e) =>
       reject(new Error(`server exited before listening (code ${e.code}, signal ${e.signal}): ${stderr.trim()}`)),

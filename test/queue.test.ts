@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { averageSongMs, DEFAULT_SONG_MS } from '../server/sessions/eta.js';
-import type { StoredSession } from '../server/sessions/model.js';
-import { normalizeSessionId } from '../server/sessions/model.js';
+import { normalizeSessionId, type StoredSession } from '../server/model/session.js';
 import { addRequest, addSinger, advance, createSession, fairInsertIndex, moveRequest } from '../server/sessions/queue.js';
 import { publicState } from '../server/sessions/view.js';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { createSession as newSession } from '../server/sessions/queue.js';
-import { openStore, readStoredData } from '../server/store/store.js';
+import { storageInfo } from '../server/ops/disk.js';
+import { openStore, readStoredData, StoreUnavailableError } from '../server/store/index.js';
 import { buildApp, createSession, tempDataDir } from './helpers.js';
 
 const session = (id: string, name = id) =>
@@ -47,7 +48,7 @@ describe('store', () => {
     assert.ok(stats.flushes < 20, `200 changes took ${stats.flushes} flushes`);
   });
 
-  it('a failed write rejects its callers with 503, hides the change from readers and keeps data.json; then recovers', async (t) => {
+  it('a failed write rejects its callers with StoreUnavailableError (503 over HTTP), hides the change from readers and keeps data.json; then recovers', async (t) => {
     const dataDir = await tempDataDir(t);
     const { store } = await openStore({ dataDir });
     t.after(() => store.close());
@@ -59,21 +60,21 @@ describe('store', () => {
       const failed = await Promise.allSettled([store.put(session('BBBBBB')), store.put(session('AAAAAA', 'changed'))]);
       for (const result of failed) {
         assert.equal(result.status, 'rejected');
-        assert.equal((result as PromiseRejectedResult).reason.status, 503);
-        assert.equal((result as PromiseRejectedResult).reason.code, 'storage_unavailable');
+        // The store speaks no HTTP: errors.ts maps this to 503 storage_unavailable (tested below).
+        assert.ok((result as PromiseRejectedResult).reason instanceof StoreUnavailableError);
       }
       assert.equal(store.get('BBBBBB'), undefined);
       assert.equal(store.latest('BBBBBB'), undefined, 'undone for writers too');
       assert.equal(store.get('AAAAAA')?.name, 'kept');
       assert.equal(store.latest('AAAAAA')?.name, 'kept');
       assert.equal(await readFile(file, 'utf8'), before, 'the previous data.json is intact');
-      assert.equal((await store.storage()).writable, false);
+      assert.equal((await storageInfo(dataDir)).writable, false);
     });
 
     await store.put(session('CCCCCC'));
     const after = await readStoredData(dataDir);
     assert.deepEqual(Object.keys(after.sessions).sort(), ['AAAAAA', 'CCCCCC']);
-    assert.equal((await store.storage()).writable, true);
+    assert.equal((await storageInfo(dataDir)).writable, true);
   });
 
   it('answers 503 storage_unavailable over HTTP and /healthz reports it, until the disk works again', async (t) => {

@@ -1,6 +1,6 @@
 // What must hold for every stored session however it was reached: checked on data.json after the
 // soak and on the reloaded store after each fuzzing run.
-import type { SongRequest, StoredSession } from '../../server/sessions/model.js';
+import type { SongRequest, StoredSession } from '../../server/model/session.js';
 
 export interface InvariantOptions {
   /**

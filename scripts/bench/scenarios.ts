@@ -2,7 +2,7 @@
 // noise from the shared machine lands on both; the others are timed against fixed targets.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileDurable } from '../../server/store/durable-file.js';
+import { writeFileDurable } from '../../server/lib/durable-file.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { FANOUT_MAIN, forkWorker, startProjectServer, type ServerProcess, type Worker } from './processes.js';
 import { api, fileSize, type SeededSession } from './seed.js';

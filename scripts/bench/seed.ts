@@ -3,10 +3,9 @@
 // so a 10,000-session store does not take half an hour of HTTP to build.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from '../../server/sessions/model.js';
-import { writeFileDurable } from '../../server/store/durable-file.js';
-import { parseData } from '../../server/store/schema.js';
-import { DATA_FILE, serializeData } from '../../server/store/store.js';
+import { SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from '../../server/model/session.js';
+import { writeFileDurable } from '../../server/lib/durable-file.js';
+import { DATA_FILE, parseData, serializeData } from '../../server/store/index.js';
 
 /** A small deterministic PRNG (mulberry32): the same seed gives the same store in every run. */
 export function rng(seed: number): () => number {

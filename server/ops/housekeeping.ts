@@ -1,14 +1,15 @@
-import { promises as fs } from 'node:fs';
 import type { Logger } from 'pino';
-import { EventHub } from '../events.js';
-import type { SessionStore } from '../store/store.js';
+import type { QrCodes } from '../qr.js';
+import type { SessionChanges } from '../sessions/changes.js';
+import type { SessionStore } from '../store/index.js';
 
 export interface HousekeepingDeps {
   store: SessionStore;
+  changes: SessionChanges;
+  qr: QrCodes;
   ttlDays: number;
   log: Logger;
   now: () => Date;
-  hub?: EventHub | undefined;
 }
 
 export interface HousekeepingResult {
@@ -21,7 +22,7 @@ const DAY_MS = 24 * 60 * 60_000;
 export const ORPHAN_GRACE_MS = 10 * 60_000;
 
 /** Remove sessions idle for longer than the TTL, with their QR PNGs, and PNGs whose session is gone. */
-export async function runHousekeeping({ store, ttlDays, log, now, hub }: HousekeepingDeps): Promise<HousekeepingResult> {
+export async function runHousekeeping({ store, changes, qr, ttlDays, log, now }: HousekeepingDeps): Promise<HousekeepingResult> {
   const nowMs = now().getTime();
   const cutoff = nowMs - ttlDays * DAY_MS;
   const expired: string[] = [];
@@ -31,13 +32,11 @@ export async function runHousekeeping({ store, ttlDays, log, now, hub }: Houseke
     const session = store.latest(committed.id);
     if (!session || Date.parse(session.updatedAt) >= cutoff) continue;
     try {
-      await store.remove(session.id);
+      await changes.remove(session);
     } catch (err) {
       log.warn({ sessionId: session.id, err }, 'could not remove an idle session; will retry at the next run');
       continue;
     }
-    await store.qr.remove(session.id).catch((err: unknown) => log.warn({ sessionId: session.id, err }, 'could not remove a QR file'));
-    hub?.endSession(session.id, EventHub.frame('deleted', session.version + 1, { id: session.id }));
     expired.push(session.id);
     log.info(
       { sessionId: session.id, name: session.name, updatedAt: session.updatedAt, ttlDays },
@@ -46,12 +45,10 @@ export async function runHousekeeping({ store, ttlDays, log, now, hub }: Houseke
   }
 
   const orphanQrFiles: string[] = [];
-  for (const id of await store.qr.list()) {
-    if (store.latest(id) || store.get(id)) continue;
-    const stat = await fs.stat(store.qr.pathOf(id)).catch(() => undefined);
-    if (!stat || nowMs - stat.mtimeMs < ORPHAN_GRACE_MS) continue;
+  const orphans = await qr.orphans((id) => store.latest(id) !== undefined || store.get(id) !== undefined, nowMs - ORPHAN_GRACE_MS);
+  for (const id of orphans) {
     try {
-      await store.qr.remove(id);
+      await qr.remove(id);
     } catch (err) {
       log.warn({ file: `${id}.png`, err }, 'could not remove a QR file without a session');
       continue;

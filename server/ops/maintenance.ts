@@ -1,16 +1,18 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { EventHub } from '../events.js';
-import type { SessionStore } from '../store/store.js';
-import { createBackupJob } from './backups.js';
+import type { QrCodes } from '../qr.js';
+import type { SessionChanges } from '../sessions/changes.js';
+import type { SessionStore } from '../store/index.js';
+import { storageInfo } from './disk.js';
 import { runHousekeeping } from './housekeeping.js';
+import { createBackupJob } from './scheduled-backups.js';
 
 export interface MaintenanceDeps {
   config: Readonly<Config>;
   store: SessionStore;
+  changes: SessionChanges;
+  qr: QrCodes;
   log: Logger;
-  /** To tell open streams of a removed session that it is gone. */
-  hub?: EventHub;
   now?: () => Date;
 }
 
@@ -27,7 +29,7 @@ export const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
  * Scheduled jobs beside the server: a backup, then housekeeping, at start and on their intervals.
  * Backup first, so whatever housekeeping removes is still in the newest backup.
  */
-export function startMaintenance({ config, store, log, hub, now = () => new Date() }: MaintenanceDeps): Maintenance {
+export function startMaintenance({ config, store, changes, qr, log, now = () => new Date() }: MaintenanceDeps): Maintenance {
   const backups = createBackupJob({ store, keep: config.backupKeep, log, now });
   let stopped = false;
   // Jobs run one after another, never overlapping.
@@ -45,11 +47,11 @@ export function startMaintenance({ config, store, log, hub, now = () => new Date
   };
   const backup = () => enqueue('backup', () => backups.run());
   const housekeeping = () => {
-    enqueue('housekeeping', () => runHousekeeping({ store, ttlDays: config.sessionTtlDays, log, now, hub }));
+    enqueue('housekeeping', () => runHousekeeping({ store, changes, qr, ttlDays: config.sessionTtlDays, log, now }));
     // A volume that fills up stops every write: say so while there is still time to extend it.
     enqueue('storage check', async () => {
-      const { warning, freeBytes } = await store.storage();
-      if (warning) log.warn({ dataDir: store.dataDir, freeBytes }, warning);
+      const { warning, freeBytes } = await storageInfo(config.dataDir);
+      if (warning) log.warn({ dataDir: config.dataDir, freeBytes }, warning);
     });
   };
 

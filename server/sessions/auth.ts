@@ -1,12 +1,15 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Errors } from '../errors.js';
-import type { StoredSession, StoredSinger } from './model.js';
-import type { Actor } from './queue.js';
+import { sha256 } from '../lib/hash.js';
+import type { StoredSession, StoredSinger } from '../model/session.js';
+
+export type Actor = { role: 'host' } | { role: 'guest'; singer: StoredSinger };
 
 /** Keys are 256-bit random secrets, so a plain SHA-256 is enough to keep them unusable at rest. */
 export const newKey = (): string => randomBytes(32).toString('base64url');
-export const hashKey = (key: string): string => createHash('sha256').update(key).digest('base64url');
+export const hashKey = (key: string): string => sha256(key).toString('base64url');
+/** A key long and plain enough to keep (an imported one): what newKey makes is 43 such characters. */
+export const isStrongKey = (key: string): boolean => /^[A-Za-z0-9_-]{16,128}$/.test(key);
 
 const sameHash = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
@@ -14,14 +17,8 @@ const sameHash = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-export function bearerKey(req: Request): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9_-]{16,128}) *$/.exec(req.get('authorization') ?? '');
-  return match?.[1];
-}
-
-/** Who is asking: the host, a guest of this session, or (401) nobody we know. */
-export function authenticate(session: StoredSession, req: Request): Actor {
-  const key = bearerKey(req);
+/** Who holds this bearer key: the host, a guest of this session, or (401) nobody we know. */
+export function authenticate(session: StoredSession, key: string | undefined): Actor {
   if (!key) throw Errors.unauthorized();
   const hash = hashKey(key);
   if (sameHash(hash, session.hostKeyHash)) return { role: 'host' };
@@ -33,6 +30,6 @@ export function authenticate(session: StoredSession, req: Request): Actor {
   return { role: 'guest', singer: found };
 }
 
-export function requireHost(session: StoredSession, req: Request): void {
-  if (authenticate(session, req).role !== 'host') throw Errors.hostOnly();
+export function requireHost(session: StoredSession, key: string | undefined): void {
+  if (authenticate(session, key).role !== 'host') throw Errors.hostOnly();
 }

@@ -1,11 +1,18 @@
-import type { StoredSession } from './model.js';
+import type { StoredSession } from '../model/session.js';
 
 export const DEFAULT_SONG_MS = 4 * 60_000;
 // A "sung" song shorter than this was a mis-click; longer than the cap, the host left it running.
 const MIN_COUNTED_MS = 30_000;
 const MAX_COUNTED_MS = 15 * 60_000;
 
-/** Mean length of the songs sung so far in this session, or four minutes before there is one. */
+/** When the queue's head can start and how long a song takes, from which every estimate follows. */
+export interface Schedule {
+  /** Mean length of the songs sung so far, or four minutes before there is one. */
+  readonly songMs: number;
+  /** After what is left of the current song, never in the past. */
+  readonly firstStartMs: number;
+}
+
 export function averageSongMs(session: StoredSession): number {
   let total = 0;
   let count = 0;
@@ -19,14 +26,11 @@ export function averageSongMs(session: StoredSession): number {
   return count === 0 ? DEFAULT_SONG_MS : Math.round(total / count);
 }
 
-/** When the queue's head can start: after what is left of the current song (never in the past). */
-export function nextStartMs(session: StoredSession, nowMs: number, avgMs = averageSongMs(session)): number {
-  if (!session.nowSinging) return nowMs;
-  return Math.max(nowMs, Date.parse(session.nowSinging.startedAt) + avgMs);
+/** The schedule at `nowMs`; `songMs` may be given when the caller already has it (it is cached per session). */
+export function schedule(session: StoredSession, nowMs: number, songMs = averageSongMs(session)): Schedule {
+  const firstStartMs = session.nowSinging ? Math.max(nowMs, Date.parse(session.nowSinging.startedAt) + songMs) : nowMs;
+  return { songMs, firstStartMs };
 }
 
-/** Estimated start of the queue entry at 0-based index `index`. */
-export function estimatedStartMs(session: StoredSession, index: number, nowMs: number): number {
-  const avg = averageSongMs(session);
-  return nextStartMs(session, nowMs, avg) + index * avg;
-}
+/** The one estimate: when the queue entry at 0-based `index` starts. */
+export const estimatedStartMs = ({ songMs, firstStartMs }: Schedule, index: number): number => firstStartMs + index * songMs;

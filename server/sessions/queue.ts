@@ -1,15 +1,17 @@
 import { Errors } from '../errors.js';
-import { estimatedStartMs } from './eta.js';
-import type {
-  Outcome,
-  PastRequest,
-  Rotation,
-  SingerRef,
-  SongRequest,
-  Status,
-  StoredSession,
-  StoredSinger,
-} from './model.js';
+import {
+  sameName,
+  type Outcome,
+  type PastRequest,
+  type Rotation,
+  type SingerRef,
+  type SongRequest,
+  type Status,
+  type StoredSession,
+  type StoredSinger,
+} from '../model/session.js';
+import type { Actor } from './auth.js';
+import { estimatedStartMs, schedule } from './eta.js';
 
 /** Pure queue logic: each function takes a session and returns a new one, or throws an HttpError. */
 
@@ -75,8 +77,6 @@ export function addSinger(session: StoredSession, singer: StoredSinger, now: Dat
   return touch(session, now, { singers: [...session.singers, singer] });
 }
 
-const sameName = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
-
 /** The host's walk-in singer of that name, reused so a walk-in's second song rotates fairly. */
 export function findWalkIn(session: StoredSession, name: string): StoredSinger | undefined {
   return session.singers.find((s) => s.keyHash === null && sameName(s.name, name));
@@ -105,11 +105,8 @@ export interface NewRequest {
 
 const normalizeSong = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
 
-export function addRequest(
-  session: StoredSession,
-  input: NewRequest,
-  now: Date,
-): { session: StoredSession; position: number } {
+/** Where a new request goes, after the checks every request passes; throws an HttpError. */
+function placeRequest(session: StoredSession, input: NewRequest, now: Date): { queue: SongRequest[]; index: number } {
   assertTakesRequests(session);
   const mine = session.queue.filter((r) => r.singer.id === input.singer.id);
   if (mine.length >= session.maxQueuedPerSinger) throw Errors.queueLimit(session.maxQueuedPerSinger);
@@ -119,15 +116,61 @@ export function addRequest(
     throw Errors.duplicate();
   }
   const index = session.rotation === 'fifo' ? session.queue.length : fairInsertIndex(session.queue, input.singer.id);
-  if (session.endsAt !== null && estimatedStartMs(session, index, now.getTime()) > Date.parse(session.endsAt)) {
+  if (session.endsAt !== null && estimatedStartMs(schedule(session, now.getTime()), index) > Date.parse(session.endsAt)) {
     throw Errors.pastEnd();
   }
   const request: SongRequest = { ...input, createdAt: now.toISOString() };
-  const queue = [...session.queue.slice(0, index), request, ...session.queue.slice(index)];
+  return { queue: [...session.queue.slice(0, index), request, ...session.queue.slice(index)], index };
+}
+
+export function addRequest(
+  session: StoredSession,
+  input: NewRequest,
+  now: Date,
+): { session: StoredSession; position: number } {
+  const { queue, index } = placeRequest(session, input, now);
   return { session: touch(session, now, { queue }), position: index + 1 };
 }
 
-export type Actor = { role: 'host' } | { role: 'guest'; singer: StoredSinger };
+export interface SongInput {
+  title: string;
+  artist?: string | undefined;
+  link?: string | undefined;
+  /** The host names the walk-in singer a request is for; guests request for themselves. */
+  singerName?: string | undefined;
+}
+
+/**
+ * A song request by a guest (for themselves) or by the host (for a walk-in, added as a singer
+ * without a key if the name is new, reused if the host named them before). One change, one version.
+ * `ids` are the ids to use for the request and, if one is made, the walk-in.
+ */
+export function requestSong(
+  session: StoredSession,
+  actor: Actor,
+  input: SongInput,
+  ids: { request: string; singer: string },
+  now: Date,
+): { session: StoredSession; position: number } {
+  let singer: StoredSinger;
+  let singers = session.singers;
+  if (actor.role === 'guest') {
+    if (input.singerName !== undefined) throw Errors.hostOnly();
+    singer = actor.singer;
+  } else {
+    if (input.singerName === undefined) throw Errors.invalidInput('the host must name the walk-in singer', 'singerName');
+    const known = findWalkIn(session, input.singerName);
+    if (known) singer = known;
+    else {
+      if (session.status === 'closed') throw Errors.sessionClosed();
+      singer = { id: ids.singer, name: input.singerName, keyHash: null, createdAt: now.toISOString() };
+      singers = [...singers, singer];
+    }
+  }
+  const request = { id: ids.request, singer: { id: singer.id, name: singer.name }, title: input.title, artist: input.artist ?? '', link: input.link ?? null };
+  const { queue, index } = placeRequest(session, request, now);
+  return { session: touch(session, now, { singers, queue }), position: index + 1 };
+}
 
 export function cancelRequest(session: StoredSession, requestId: string, actor: Actor, now: Date): StoredSession {
   const index = session.queue.findIndex((r) => r.id === requestId);

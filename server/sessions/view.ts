@@ -1,103 +1,31 @@
-import { averageSongMs, nextStartMs } from './eta.js';
-import type { PastRequest, PlayingRequest, SongRequest, StoredSession } from './model.js';
+import { sessionLinks } from '../model/links.js';
+import type { PublicState } from '../model/public-state.js';
+import type { PastRequest, SongRequest, StoredSession } from '../model/session.js';
+import { averageSongMs, estimatedStartMs, schedule, type Schedule } from './eta.js';
 
-export interface PublicRequest extends SongRequest {
-  position: number;
-  estimatedStartAt: string;
-}
-
-export interface PublicNowSinging extends PlayingRequest {
-  estimatedEndAt: string;
-}
-
-export interface PublicState {
-  id: string;
-  name: string;
-  status: StoredSession['status'];
-  rotation: StoredSession['rotation'];
-  maxQueuedPerSinger: number;
-  endsAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-  joinUrl: string;
-  qrUrl: string;
-  displayUrl: string;
-  /** The server's clock when this state was made, so clients can correct their own. */
-  generatedAt: string;
-  averageSongSeconds: number;
-  singerCount: number;
-  nowSinging: PublicNowSinging | null;
-  queue: PublicRequest[];
-  history: readonly PastRequest[];
-}
-
-export interface SessionLinks {
-  joinUrl: string;
-  qrUrl: string;
-  displayUrl: string;
-}
-
-export function sessionLinks(session: StoredSession, publicUrl: string | undefined): SessionLinks {
-  const origin = publicUrl ?? session.origin;
-  return {
-    joinUrl: `${origin}/s/${session.id}`,
-    qrUrl: `${origin}/qr-codes/${session.id}.png`,
-    displayUrl: `${origin}/display/${session.id}`,
-  };
-}
-
-/** The public state: no key or hash ever leaves through here. */
-export function publicState(session: StoredSession, publicUrl: string | undefined, nowMs: number): PublicState {
-  const avg = averageSongMs(session);
-  const start = nextStartMs(session, nowMs, avg);
-  const playing = session.nowSinging;
-  return {
-    id: session.id,
-    name: session.name,
-    status: session.status,
-    rotation: session.rotation,
-    maxQueuedPerSinger: session.maxQueuedPerSinger,
-    endsAt: session.endsAt,
-    createdAt: session.createdAt,
-    updatedAt: session.updatedAt,
-    version: session.version,
-    ...sessionLinks(session, publicUrl),
-    generatedAt: new Date(nowMs).toISOString(),
-    averageSongSeconds: Math.round(avg / 1000),
-    singerCount: session.singers.length,
-    nowSinging: playing ? { ...playing, estimatedEndAt: new Date(start).toISOString() } : null,
-    queue: session.queue.map((r, i) => ({
-      ...r,
-      position: i + 1,
-      estimatedStartAt: new Date(start + i * avg).toISOString(),
-    })),
-    history: session.history,
-  };
-}
+export type { PublicState } from '../model/public-state.js';
 
 interface Cached {
   publicUrl: string | undefined;
   /** `{"id":…` up to and including `"displayUrl":"…",` */
-  head: string;
-  headBytes: Buffer;
-  avgMs: number;
+  head: Buffer;
+  songMs: number;
   /** From `"averageSongSeconds"` to the end, for the last start time asked for. */
-  tail: { start: number; json: string; bytes: Buffer | undefined } | undefined;
+  tail: { firstStartMs: number; bytes: Buffer } | undefined;
 }
 
 // Sessions and their requests are immutable (every change builds new objects), so JSON made
 // from them can be cached by identity. The estimates only move when the queue's start time
 // does, which, while a song is being sung on time, it does not: a read then formats one date.
 const sessionCache = new WeakMap<StoredSession, Cached>();
-const itemCache = new WeakMap<object, string>();
-const historyCache = new WeakMap<readonly PastRequest[], string>();
+const itemCache = new WeakMap<SongRequest | readonly PastRequest[], string>();
 
-/** The object's JSON without its closing brace, so fields can be appended in spread order. */
-function openJson(item: SongRequest): string {
+/** An item's JSON, cached by identity; without its closing brace, so fields can be appended. */
+function cachedJson(item: SongRequest | readonly PastRequest[], open: boolean): string {
   let json = itemCache.get(item);
   if (json === undefined) {
-    json = JSON.stringify(item).slice(0, -1);
+    json = JSON.stringify(item);
+    if (open) json = json.slice(0, -1);
     itemCache.set(item, json);
   }
   return json;
@@ -109,56 +37,38 @@ function cached(session: StoredSession, publicUrl: string | undefined): Cached {
     const links = sessionLinks(session, publicUrl);
     const { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version } = session;
     const head = `${JSON.stringify({ id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, ...links }).slice(0, -1)},`;
-    entry = { publicUrl, head, headBytes: Buffer.from(head), avgMs: averageSongMs(session), tail: undefined };
+    entry = { publicUrl, head: Buffer.from(head), songMs: averageSongMs(session), tail: undefined };
     sessionCache.set(session, entry);
   }
   return entry;
 }
 
-function tailFor(session: StoredSession, entry: Cached, start: number): NonNullable<Cached['tail']> {
-  if (entry.tail?.start === start) return entry.tail;
-  const { avgMs } = entry;
-  const playing = session.nowSinging;
-  const nowSinging = playing ? `${openJson(playing)},"estimatedEndAt":"${new Date(start).toISOString()}"}` : 'null';
-  const queue = session.queue.map(
-    (r, i) => `${openJson(r)},"position":${i + 1},"estimatedStartAt":"${new Date(start + i * avgMs).toISOString()}"}`,
-  );
-  let history = historyCache.get(session.history);
-  if (history === undefined) {
-    history = JSON.stringify(session.history);
-    historyCache.set(session.history, history);
-  }
-  const json = `"averageSongSeconds":${Math.round(avgMs / 1000)},"singerCount":${session.singers.length},"nowSinging":${nowSinging},"queue":[${queue.join(',')}],"history":${history}}`;
-  entry.tail = { start, json, bytes: undefined };
-  return entry.tail;
-}
+const isoAt = (ms: number) => new Date(ms).toISOString();
 
-const generatedAt = (nowMs: number) => `"generatedAt":"${new Date(nowMs).toISOString()}",`;
+function tailBytes(session: StoredSession, plan: Schedule): Buffer {
+  const playing = session.nowSinging;
+  const nowSinging = playing ? `${cachedJson(playing, true)},"estimatedEndAt":"${isoAt(plan.firstStartMs)}"}` : 'null';
+  const queue = session.queue.map(
+    (r, i) => `${cachedJson(r, true)},"position":${i + 1},"estimatedStartAt":"${isoAt(estimatedStartMs(plan, i))}"}`,
+  );
+  return Buffer.from(
+    `"averageSongSeconds":${Math.round(plan.songMs / 1000)},"singerCount":${session.singers.length},` +
+      `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],"history":${cachedJson(session.history, false)}}`,
+  );
+}
 
 /**
- * Exactly `JSON.stringify(publicState(session, publicUrl, nowMs))`, built from cached pieces:
- * reads and event streams send this on every request, so it must not re-serialise the queue.
+ * The public state as JSON bytes, the one serializer of it: reads, event streams and the host's
+ * answers send this, built from cached pieces so a read does not re-serialise the queue.
  */
-export function publicStateJson(session: StoredSession, publicUrl: string | undefined, nowMs: number): string {
-  const entry = cached(session, publicUrl);
-  const tail = tailFor(session, entry, nextStartMs(session, nowMs, entry.avgMs));
-  return `${entry.head}${generatedAt(nowMs)}${tail.json}`;
-}
-
-/** The same as UTF-8 bytes, for a response body: the cached parts are encoded once, not per read. */
 export function publicStateBytes(session: StoredSession, publicUrl: string | undefined, nowMs: number): Buffer {
   const entry = cached(session, publicUrl);
-  const tail = tailFor(session, entry, nextStartMs(session, nowMs, entry.avgMs));
-  tail.bytes ??= Buffer.from(tail.json);
-  return Buffer.concat([entry.headBytes, Buffer.from(generatedAt(nowMs)), tail.bytes]);
+  const plan = schedule(session, nowMs, entry.songMs);
+  if (entry.tail?.firstStartMs !== plan.firstStartMs) entry.tail = { firstStartMs: plan.firstStartMs, bytes: tailBytes(session, plan) };
+  return Buffer.concat([entry.head, Buffer.from(`"generatedAt":"${isoAt(nowMs)}",`), entry.tail.bytes]);
 }
 
-/** One queue entry as `publicState` shows it. */
-export function publicRequestAt(session: StoredSession, index: number, nowMs: number): PublicRequest {
-  const avg = averageSongMs(session);
-  return {
-    ...session.queue[index]!,
-    position: index + 1,
-    estimatedStartAt: new Date(nextStartMs(session, nowMs, avg) + index * avg).toISOString(),
-  };
+/** The same state as an object, for the few answers that wrap it in more (a new session, a new request). */
+export function publicState(session: StoredSession, publicUrl: string | undefined, nowMs: number): PublicState {
+  return JSON.parse(publicStateBytes(session, publicUrl, nowMs).toString('utf8')) as PublicState;
 }

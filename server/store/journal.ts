@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { UnreadableDataError, writeFileDurable } from './durable-file.js';
+import { writeFileDurable } from '../lib/durable-file.js';
+import { UnreadableDataError } from './errors.js';
 
 /**
  * The change journal beside data.json. Rewriting the whole file for every commit made each commit

@@ -1,5 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { LockHeldError } from './errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -10,9 +11,6 @@ export interface LockInfo {
   startedAt: string;
 }
 
-export class LockHeldError extends Error {
-  override name = 'LockHeldError';
-}
 
 function readProc(file: string): string | null {
   try {

@@ -1,10 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { listBackups, parseExport, writeBackup, type BackupEntry } from './backups.js';
-import { removeFileDurable, writeFileDurable } from './durable-file.js';
+import { removeFileDurable, writeFileDurable } from '../lib/durable-file.js';
+import { listBackups, writeBackup, type BackupEntry } from './backup-files.js';
+import { parseExport } from './export-format.js';
 import { journalPath } from './journal.js';
+import { DATA_FILE } from './journaled-file.js';
 import { acquireLock } from './lock.js';
-import { DATA_FILE, LOCK_FILE, readStoredData, serializeData } from './store.js';
+import { LOCK_FILE, readStoredData } from './open.js';
+import { serializeData } from './serialize.js';
 
 export class BackupNotFoundError extends Error {
   override name = 'BackupNotFoundError';

@@ -1,8 +1,9 @@
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
-import type { RateLimits } from './config.js';
-import { Errors } from './errors.js';
-import { bearerKey, hashKey } from './sessions/auth.js';
+import type { RateLimits } from '../config.js';
+import { Errors } from '../errors.js';
+import { hashKey } from '../sessions/auth.js';
+import { bearerToken } from './bearer.js';
 
 export interface Limiters {
   api: RequestHandler;
@@ -27,7 +28,7 @@ export function createLimiters(limits: RateLimits): Limiters {
       legacyHeaders: false,
       keyGenerator: (req) => {
         const ip = ipKeyGenerator(req.ip ?? '');
-        const bearer = key === 'key' ? bearerKey(req) : undefined;
+        const bearer = key === 'key' ? bearerToken(req) : undefined;
         return bearer ? `key:${hashKey(bearer)}` : `ip:${ip}`;
       },
       handler: (_req, res, next) => next(Errors.rateLimited(res.getHeader('Retry-After')?.toString())),

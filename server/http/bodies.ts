@@ -1,10 +1,9 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Errors } from '../errors.js';
+import { FORBIDDEN_CHARACTERS as FORBIDDEN, OUTCOMES, ROTATIONS, STATUSES } from '../model/session.js';
 
-// C0/C1 controls, plus invisible and direction-changing characters that would let a name
-// render as something else on the TV.
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+/** The request bodies the API takes, and the one way a body is checked against them. */
 
 const text = (field: string, min: number, max: number) =>
   z
@@ -27,8 +26,8 @@ export const CreateSessionBody = z.strictObject({ name: nameField });
 export const UpdateSessionBody = z
   .strictObject({
     name: nameField.optional(),
-    status: z.enum(['open', 'paused', 'closed']).optional(),
-    rotation: z.enum(['fair', 'fifo']).optional(),
+    status: z.enum(STATUSES).optional(),
+    rotation: z.enum(ROTATIONS).optional(),
     maxQueuedPerSinger: z.int({ error: 'maxQueuedPerSinger must be a whole number' }).min(1).max(20).optional(),
     endsAt: z.iso
       .datetime({ offset: true, error: 'endsAt must be an ISO 8601 date-time, or null' })
@@ -52,18 +51,20 @@ export const MoveBody = z.strictObject({
 });
 
 export const NextBody = z.strictObject({
-  outcome: z.enum(['sung', 'skipped']).optional(),
+  outcome: z.enum(OUTCOMES).optional(),
   expectedCurrentId: z.string().max(64).nullable().optional(),
 });
 
-/** Parse a JSON body against a schema; every problem becomes one 400 with a readable message. */
-export function parseBody<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
-  const body: unknown = req.body ?? (req.is('application/json') ? {} : undefined);
+/** A request's JSON body: an empty one is `{}` when it says it is JSON, and missing otherwise. */
+export const jsonBody = (req: Request): unknown => req.body ?? (req.is('application/json') ? {} : undefined);
+
+/** Check a body against a schema; the first problem becomes one 400 naming the field. */
+export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   if (body === undefined) throw Errors.invalidInput('Send a JSON body with Content-Type: application/json.');
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message;
-  throw Errors.invalidInput(`${where}${message}`);
+  if (issue.code === 'unrecognized_keys') throw Errors.invalidInput(`unknown field ${issue.keys.join(', ')}`);
+  const field = issue.path.length > 0 ? issue.path.join('.') : undefined;
+  throw Errors.invalidInput(issue.message, field);
 }

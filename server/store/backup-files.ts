@@ -1,28 +1,21 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { normalizeSessionId } from '../sessions/model.js';
-import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from './durable-file.js';
-import { parseData, type DbData } from './schema.js';
+import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from '../lib/durable-file.js';
+import { fileSafeTimestamp } from '../lib/time.js';
+import type { BackupReason, BackupRecord } from './store.js';
 
+/** The JSON store's backups: copies of data.json (the export format) in DATA_DIR/backups. */
 export const BACKUP_DIR = 'backups';
 
-/** Why a backup was written; pre-migration copies are never pruned (they are the only copy of an old schema). */
-export type BackupReason = 'scheduled' | 'pre-import' | 'pre-restore' | 'pre-legacy-import' | `pre-migration-v${number}`;
-
-export interface BackupEntry {
-  name: string;
+export interface BackupEntry extends BackupRecord {
   file: string;
-  createdAt: Date;
-  reason: string;
-  bytes: number;
 }
 
 // `data-2024-05-01T21-00-00-000Z-scheduled.json`: an ISO time made filename-safe, so names sort by time.
 const NAME = /^data-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-([a-z0-9-]+)\.json$/;
 
 export function backupName(at: Date, reason: BackupReason, attempt = 0): string {
-  const stamp = at.toISOString().replace(/[:.]/g, '-');
-  return `data-${stamp}-${reason}${attempt > 0 ? `-${attempt + 1}` : ''}.json`;
+  return `data-${fileSafeTimestamp(at)}-${reason}${attempt > 0 ? `-${attempt + 1}` : ''}.json`;
 }
 
 function parseName(name: string): { createdAt: Date; reason: string } | undefined {
@@ -87,36 +80,4 @@ export async function newestBackupBytes(dataDir: string): Promise<Buffer | undef
   const entries = (await listBackups(dataDir)).filter((e) => !isPreMigration(e));
   const newest = entries.at(-1);
   return newest ? fs.readFile(newest.file).catch(() => undefined) : undefined;
-}
-
-export class InvalidExportError extends Error {
-  override name = 'InvalidExportError';
-}
-
-/**
- * Check that text is a complete data.json export (any schema version this server can migrate)
- * with sane session ids, and return it in the current schema.
- */
-export function parseExport(text: string, label: string): { data: DbData; migratedFrom: number | null } {
-  if (text.trim() === '') throw new InvalidExportError(`${label} is empty.`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidExportError(`${label} is not valid JSON (${(err as Error).message}).`);
-  }
-  let parsed: ReturnType<typeof parseData>;
-  try {
-    parsed = parseData(raw, label);
-  } catch (err) {
-    // parseData speaks of data.json at start; for an export the backup advice does not apply.
-    throw new InvalidExportError((err as Error).message.replace(/ Restore it from a backup\.$/, ''));
-  }
-  for (const [key, session] of Object.entries(parsed.data.sessions)) {
-    // Ids name QR files on disk, so only real session codes may come in.
-    if (normalizeSessionId(key) !== key || session.id !== key) {
-      throw new InvalidExportError(`${label} holds a session under the key ${JSON.stringify(key.slice(0, 20))}, which is not a valid session code.`);
-    }
-  }
-  return parsed;
 }

@@ -1,6 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { removeFileDurable, writeFileDurable } from './durable-file.js';
+import { removeFileDurable, writeFileDurable } from '../lib/durable-file.js';
+import { StartupError } from '../lib/startup-error.js';
+
+/** Facts about the disk under DATA_DIR, for the start check, /healthz and the storage warning. */
 
 export interface StorageInfo {
   dataDir: string;
@@ -45,4 +48,24 @@ export async function storageInfo(dir: string): Promise<StorageInfo> {
       ? `The volume holding ${dir} is ${Math.round(usedRatio * 100)}% full; extend it before it fills up.`
       : null;
   return { dataDir: dir, persistent, writable, freeBytes, totalBytes, usedRatio, warning };
+}
+
+/**
+ * At start: DATA_DIR exists and this process can write to it, or one line saying why not.
+ * Returns whether it is a mounted volume.
+ */
+export async function checkDataDir(dir: string): Promise<{ persistent: boolean }> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, constants.W_OK);
+  } catch (err) {
+    const stat = await fs.stat(dir).catch(() => undefined);
+    const who = `uid ${process.getuid?.() ?? '?'}`;
+    const detail = stat ? `owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}` : (err as Error).message;
+    throw new StartupError(
+      `DATA_DIR ${dir} is not writable by this process (${who}; ${detail}). ` +
+        `Make it writable, e.g. \`chown -R ${process.getuid?.() ?? 1000}:${process.getgid?.() ?? 1000} ${dir}\`.`,
+    );
+  }
+  return { persistent: await isSeparateFilesystem(dir) };
 }

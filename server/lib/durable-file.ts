@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Adapter } from 'lowdb';
 
 export const TEMP_SUFFIX = '.tmp';
 
@@ -55,45 +54,4 @@ export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const stale = names.filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
   await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { force: true })));
   return stale;
-}
-
-export class UnreadableDataError extends Error {
-  override name = 'UnreadableDataError';
-}
-
-/**
- * lowdb adapter for data.json. Unlike lowdb's stock writer it fsyncs before resolving, and it
- * never treats an empty or broken file as "no data": that would overwrite it.
- */
-export class DurableJsonFile<T> implements Adapter<T> {
-  constructor(
-    readonly file: string,
-    private readonly serialize: (data: T) => string | Uint8Array,
-    private readonly validate: (raw: unknown, file: string) => T,
-  ) {}
-
-  async read(): Promise<T | null> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new UnreadableDataError(`Cannot read ${this.file}: ${(err as Error).message}`);
-    }
-    if (text.trim() === '') {
-      throw new UnreadableDataError(`${this.file} is empty (${text.length} bytes). Restore it from a backup.`);
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new UnreadableDataError(`${this.file} is not valid JSON (${(err as Error).message}). Restore it from a backup.`);
-    }
-    return this.validate(raw, this.file);
-  }
-
-  async write(data: T): Promise<void> {
-    // Serialise synchronously, before any await, so the snapshot is exactly the state at this call.
-    await writeFileDurable(this.file, this.serialize(data));
-  }
 }

@@ -1,10 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { customAlphabet, nanoid } from 'nanoid';
+import { pino } from 'pino';
+import { EventHub } from '../events.js';
 import { QrCodes } from '../qr.js';
-import { normalizeSessionId, SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from '../sessions/model.js';
-import { sessionLinks } from '../sessions/view.js';
-import { writeBackup } from '../store/backups.js';
+import { SessionChanges } from '../sessions/changes.js';
+import { normalizeSessionId, type StoredSession } from '../model/session.js';
+import { newItemId, newSessionId } from '../sessions/ids.js';
+import { hostUrl, sessionLinks } from '../model/links.js';
 import {
   alreadyImported,
   appendImportRecord,
@@ -13,8 +15,8 @@ import {
   parseLegacy,
   readImportRecord,
   type ConvertedSession,
-} from '../store/legacy.js';
-import { DATA_FILE, openStore, readStoredData } from '../store/store.js';
+} from './convert.js';
+import { DATA_FILE, openStore, readStoredData } from '../store/index.js';
 
 export interface LegacyImportOptions {
   /** The old app folder: data.json and public/qr-codes/ inside it. */
@@ -144,53 +146,61 @@ export async function importLegacy(options: LegacyImportOptions): Promise<Legacy
         now,
         origin,
         takenIds: new Set(existing.map((e) => e.id)),
-        newSessionId: customAlphabet(SESSION_ID_ALPHABET, SESSION_ID_LENGTH),
-        newItemId: () => nanoid(12),
+        newSessionId,
+        newItemId,
       },
     );
 
-    if (store && existing.length > 0 && converted.length > 0) {
-      const backup = await writeBackup(store.dataDir, store.snapshot(), 'pre-legacy-import', now);
-      lines.push(`kept the current data as backups/${backup.name}`);
-    }
-    // One group commit for all of them; resolves once data.json holds every session.
-    if (store) await Promise.all(Object.values(data.sessions).map((s) => store.put(s)));
-    if (store && converted.length > 0) {
-      await appendImportRecord(options.dataDir, {
-        at: now.toISOString(),
-        from: file,
-        sessions: Object.fromEntries(converted.map((c) => [c.legacyId, c.session.id])),
-      });
-    }
-
-    const qr = store ? new QrCodes(store, options.publicUrl) : null;
-    let qrCopied = 0;
-    let qrGenerated = 0;
+    // The plan: what happens to each session and its QR code. A dry run prints it; a real run applies it.
+    const qr = new QrCodes(options.dataDir, options.publicUrl);
+    const plan: { session: StoredSession; png: Buffer | null; generate: boolean; lines: string[] }[] = [];
     for (const c of converted) {
       const s = data.sessions[c.session.id]!;
       const was = c.idChanged ? ` (legacy code ${JSON.stringify(c.legacyId)} was ${normalizeSessionId(c.legacyId) ? 'taken' : 'not a valid code'})` : '';
-      lines.push(`${s.id} "${s.name}"${was}: ${prefix}import ${describe(c)}`);
+      const step = { session: s, png: null as Buffer | null, generate: false, lines: [`${s.id} "${s.name}"${was}: ${prefix}import ${describe(c)}`] };
       const source = c.idChanged ? undefined : pngs.get(s.id);
       const png = source ? await fs.readFile(source).catch(() => undefined) : undefined;
-      if (store && (await store.qr.exists(s.id))) {
-        lines.push(`  kept the QR file already in ${store.qr.dir}`);
+      if (await qr.exists(s.id)) {
+        step.lines.push(`  kept the QR file already in ${qr.dir}`);
       } else if (png && png.subarray(0, 8).equals(PNG_SIGNATURE)) {
-        await store?.qr.write(s.id, png);
-        qrCopied += 1;
-        lines.push(`  ${prefix}copy QR code ${path.basename(source!)}: printed copies keep working`);
+        step.png = png;
+        step.lines.push(`  ${prefix}copy QR code ${path.basename(source!)}: printed copies keep working`);
       } else {
-        await qr?.write(s);
-        qrGenerated += 1;
-        lines.push(
+        step.generate = true;
+        step.lines.push(
           `  ${prefix}write a new QR code for ${sessionLinks(s, options.publicUrl).joinUrl}` +
             (c.idChanged ? '; printed codes of the old one no longer work' : source ? ` (${path.basename(source)} is not a PNG)` : ''),
         );
       }
-      if (c.newHostKey) {
-        const hostOrigin = new URL(sessionLinks(s, options.publicUrl).joinUrl).origin;
-        lines.push(`  the legacy host key is too weak to keep; new host link: ${hostOrigin}/host/${s.id}#key=${c.newHostKey}`);
+      if (c.newHostKey) step.lines.push(`  the legacy host key is too weak to keep; new host link: ${hostUrl(s, options.publicUrl, c.newHostKey)}`);
+      plan.push(step);
+    }
+
+    if (store) {
+      if (existing.length > 0 && plan.length > 0) {
+        const backup = await store.backup('pre-legacy-import', { at: now });
+        lines.push(`kept the current data as backups/${backup!.name}`);
+      }
+      const log = pino({ level: 'silent' });
+      const changes = new SessionChanges({ store, hub: new EventHub({ heartbeatMs: 20_000, maxBufferBytes: 1, log }), qr, publicUrl: options.publicUrl, log, now: () => now });
+      // One group commit for all of them; resolves once data.json holds every session.
+      await Promise.all(plan.map((step) => changes.commit(step.session)));
+      if (plan.length > 0) {
+        await appendImportRecord(options.dataDir, {
+          at: now.toISOString(),
+          from: file,
+          sessions: Object.fromEntries(converted.map((c) => [c.legacyId, c.session.id])),
+        });
+      }
+      await qr.prepare();
+      for (const step of plan) {
+        if (step.png) await qr.writePng(step.session.id, step.png);
+        else if (step.generate) await qr.write(step.session);
       }
     }
+    for (const step of plan) lines.push(...step.lines);
+    const qrCopied = plan.filter((p) => p.png).length;
+    const qrGenerated = plan.filter((p) => p.generate).length;
     const imported = converted.map((c) => c.session.id);
     lines.push(
       options.dryRun

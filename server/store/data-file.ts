@@ -1,7 +1,8 @@
-import { z } from 'zod';
-import type { StoredSession } from '../sessions/model.js';
-import { UnreadableDataError } from './durable-file.js';
+import { StoredSessionSchema, type StoredSession } from '../model/session.js';
+import { UnreadableDataError } from './errors.js';
 import { migrations } from './migrations.js';
+
+const RESTORE = 'Restore it from a backup.';
 
 export const SCHEMA_VERSION = migrations.length + 1;
 
@@ -12,48 +13,17 @@ export interface DbData {
 
 export const emptyData = (): DbData => ({ version: SCHEMA_VERSION, sessions: {} });
 
-const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
-const singerRef = z.object({ id: z.string(), name: z.string() });
-const songRequest = z.object({
-  id: z.string(),
-  singer: singerRef,
-  title: z.string(),
-  artist: z.string(),
-  link: z.string().nullable(),
-  createdAt: iso,
-});
-const playing = songRequest.extend({ startedAt: iso });
-const past = playing.extend({ endedAt: iso, outcome: z.enum(['sung', 'skipped']) });
-
-export const StoredSessionSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.enum(['open', 'paused', 'closed']),
-  rotation: z.enum(['fair', 'fifo']),
-  maxQueuedPerSinger: z.number().int().positive(),
-  endsAt: iso.nullable(),
-  createdAt: iso,
-  updatedAt: iso,
-  version: z.number().int().nonnegative(),
-  origin: z.string(),
-  hostKeyHash: z.string(),
-  singers: z.array(z.object({ id: z.string(), name: z.string(), keyHash: z.string().nullable(), createdAt: iso })),
-  queue: z.array(songRequest),
-  nowSinging: playing.nullable(),
-  history: z.array(past),
-});
-
 /**
  * Older files are migrated step by step; a newer or malformed file stops the start, naming the file.
  * Takes `raw` apart: its sessions are moved into the result as they are checked.
  */
 export function parseData(raw: unknown, file: string): { data: DbData; migratedFrom: number | null } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new UnreadableDataError(`${file} does not hold a JSON object. Restore it from a backup.`);
+    throw new UnreadableDataError(`${file} does not hold a JSON object.`, RESTORE);
   }
   const version = (raw as { version?: unknown }).version;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new UnreadableDataError(`${file} has no valid schema "version". Restore it from a backup.`);
+    throw new UnreadableDataError(`${file} has no valid schema "version".`, RESTORE);
   }
   if (version > SCHEMA_VERSION) {
     throw new UnreadableDataError(
@@ -64,7 +34,7 @@ export function parseData(raw: unknown, file: string): { data: DbData; migratedF
   let current: unknown = raw;
   for (let v = version; v < SCHEMA_VERSION; v += 1) current = migrations[v - 1]!(current);
   const shapeError = (where: string, message: string) =>
-    new UnreadableDataError(`${file} does not have the expected shape (${where}: ${message}). Restore it from a backup.`);
+    new UnreadableDataError(`${file} does not have the expected shape (${where}: ${message}).`, RESTORE);
   const sessions = (current as { sessions?: unknown }).sessions;
   if (typeof sessions !== 'object' || sessions === null || Array.isArray(sessions)) {
     throw shapeError('sessions', 'not an object of sessions by id');
@@ -76,7 +46,7 @@ export function parseData(raw: unknown, file: string): { data: DbData; migratedF
       const issue = result.error.issues[0];
       throw shapeError(['sessions', id, ...(issue?.path ?? [])].join('.'), issue?.message ?? 'invalid');
     }
-    parsed[id] = result.data as StoredSession;
+    parsed[id] = result.data;
     // One session at a time, letting go of each raw one: a validated copy of every session beside
     // the parsed file ran a 512 MB VM out of memory at start.
     delete (sessions as Record<string, unknown>)[id];

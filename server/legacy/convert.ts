@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { hashKey, newKey } from '../sessions/auth.js';
-import { normalizeSessionId, type PastRequest, type PlayingRequest, type SongRequest, type StoredSession, type StoredSinger } from '../sessions/model.js';
-import { writeFileDurable } from './durable-file.js';
-import { parseData, type DbData } from './schema.js';
+import { hashKey, isStrongKey, newKey } from '../sessions/auth.js';
+import { createSession } from '../sessions/queue.js';
+import { FORBIDDEN_CHARACTERS, normalizeSessionId, sameName, type PastRequest, type PlayingRequest, type SongRequest, type StoredSession, type StoredSinger } from '../model/session.js';
+import { writeFileDurable } from '../lib/durable-file.js';
+import { parseData, type DbData } from '../store/index.js';
 
 /**
  * The layout of the app before DATA_DIR existed: `data.json` in the app folder, QR PNGs in
@@ -55,10 +56,9 @@ export interface ConvertedSession {
   skippedSongs: number;
 }
 
-// Control and invisible characters, as the API refuses them in new input.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+// The characters the API refuses in new input become spaces.
+const CONTROL = new RegExp(FORBIDDEN_CHARACTERS.source, 'g');
 const clean = (s: string | null | undefined, max: number): string => (s ?? '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
-const KEY_FORM = /^[A-Za-z0-9_-]{16,128}$/;
 
 function iso(value: number | string | null | undefined, fallback: string): string {
   if (value === null || value === undefined) return fallback;
@@ -103,7 +103,7 @@ export function convertLegacySession(legacy: z.infer<typeof LegacySession>, opti
   const singers: StoredSinger[] = [];
   const singerFor = (rawName: string) => {
     const name = clean(rawName, 40) || 'Guest';
-    let singer = singers.find((s) => s.name.localeCompare(name, undefined, { sensitivity: 'accent' }) === 0);
+    let singer = singers.find((s) => sameName(s.name, name));
     if (!singer) {
       // Legacy guests had no keys: they come back as the host's walk-ins.
       singer = { id: options.newItemId(), name, keyHash: null, createdAt };
@@ -142,22 +142,14 @@ export function convertLegacySession(legacy: z.infer<typeof LegacySession>, opti
   }
   const queue = legacy.queue.map(song).filter((r): r is SongRequest => r !== null);
 
-  const keepKey = KEY_FORM.test(legacy.hostKey);
+  const keepKey = isStrongKey(legacy.hostKey);
   const newHostKey = keepKey ? null : newKey();
   const session: StoredSession = {
-    id: id!,
-    name: clean(legacy.name, 40) || `Session ${id}`,
+    ...createSession({ id: id!, name: clean(legacy.name, 40) || `Session ${id}`, hostKeyHash: hashKey(newHostKey ?? legacy.hostKey), origin: options.origin, now: options.now }),
     status: legacy.closed ? 'closed' : 'open',
     // The old app appended requests in order; the host can switch to fair rotation.
     rotation: 'fifo',
-    maxQueuedPerSinger: 3,
-    endsAt: null,
     createdAt,
-    // The import counts as a change, so the idle-session TTL starts now rather than removing old sessions at once.
-    updatedAt: nowIso,
-    version: 1,
-    origin: options.origin,
-    hostKeyHash: hashKey(newHostKey ?? legacy.hostKey),
     singers,
     queue,
     nowSinging,

@@ -1,0 +1,167 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Config } from '../config.js';
+import { Errors } from '../errors.js';
+import type { EventHub } from '../events.js';
+import { hostUrl } from '../model/links.js';
+import { isItemId, normalizeSessionId, type StoredSession } from '../model/session.js';
+import { authenticate, hashKey, newKey, requireHost } from '../sessions/auth.js';
+import type { SessionChanges } from '../sessions/changes.js';
+import { newItemId, newSessionId } from '../sessions/ids.js';
+import * as queue from '../sessions/queue.js';
+import { publicState } from '../sessions/view.js';
+import type { SessionStore } from '../store/index.js';
+import { bearerToken } from './bearer.js';
+import { CreateSessionBody, JoinBody, jsonBody, MoveBody, NextBody, parse, RequestBody, UpdateSessionBody } from './bodies.js';
+
+export interface SessionRoutesDeps {
+  config: Readonly<Config>;
+  store: SessionStore;
+  hub: EventHub;
+  changes: SessionChanges;
+  limits: { create: RequestHandler; join: RequestHandler; request: RequestHandler };
+  now: () => Date;
+}
+
+/** The origin the QR code should encode when PUBLIC_URL is unset: what the client used to reach us. */
+function requestOrigin(req: Request): string {
+  try {
+    return new URL(`${req.protocol}://${req.host}`).origin;
+  } catch {
+    return 'http://localhost';
+  }
+}
+
+/**
+ * Send JSON made elsewhere (the cached state). res.json would serialise again and hash the body
+ * for an ETag that can never match: every state carries the time it was made.
+ */
+function sendJson(res: Response, body: Buffer): void {
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}
+
+/**
+ * The session API. Each route reads the clock once, checks the body and the key, calls the queue
+ * logic, and hands the result to the change owner.
+ */
+export function sessionRoutes({ config, store, hub, changes, limits, now }: SessionRoutesDeps): Router {
+  const router = Router();
+
+  /** For writes: the newest state, so a change builds on every change before it. */
+  const latest = (rawId: unknown): StoredSession => {
+    const id = normalizeSessionId(String(rawId));
+    const session = id ? store.latest(id) : undefined;
+    if (!session) throw Errors.sessionNotFound();
+    return session;
+  };
+
+  /** For reads: only what is already durable. */
+  const durable = (rawId: unknown): StoredSession => {
+    const id = normalizeSessionId(String(rawId));
+    const session = id ? store.get(id) : undefined;
+    if (!session) throw Errors.sessionNotFound();
+    return session;
+  };
+
+  const requestId = (raw: string): string => {
+    if (!isItemId(raw)) throw Errors.requestNotFound();
+    return raw;
+  };
+
+  /** Commit, then answer with the new state as shown at the moment it was published. */
+  const commitAndSend = async (res: Response, session: StoredSession): Promise<void> => {
+    sendJson(res, changes.stateBytes(session, await changes.commit(session)));
+  };
+
+  router.post('/api/sessions', limits.create, async (req, res) => {
+    const { name } = parse(CreateSessionBody, jsonBody(req));
+    const at = now();
+    let id = newSessionId();
+    while (store.latest(id)) id = newSessionId();
+    const hostKey = newKey();
+    const session = queue.createSession({ id, name, hostKeyHash: hashKey(hostKey), origin: config.publicUrl ?? requestOrigin(req), now: at });
+    await changes.create(session);
+    const state = publicState(session, config.publicUrl, at.getTime());
+    res.status(201).json({
+      session: state,
+      hostKey,
+      joinUrl: state.joinUrl,
+      qrUrl: state.qrUrl,
+      displayUrl: state.displayUrl,
+      hostUrl: hostUrl(session, config.publicUrl, hostKey),
+    });
+  });
+
+  router.get('/api/sessions/:id', (req, res) => {
+    sendJson(res, changes.stateBytes(durable(req.params.id), now().getTime()));
+  });
+
+  router.patch('/api/sessions/:id', async (req, res) => {
+    const session = latest(req.params.id);
+    requireHost(session, bearerToken(req));
+    const patch = parse(UpdateSessionBody, jsonBody(req));
+    await commitAndSend(res, queue.updateSettings(session, patch, now()));
+  });
+
+  router.delete('/api/sessions/:id', async (req, res) => {
+    const session = latest(req.params.id);
+    requireHost(session, bearerToken(req));
+    await changes.remove(session);
+    res.status(204).end();
+  });
+
+  router.post('/api/sessions/:id/singers', limits.join, async (req, res) => {
+    const session = latest(req.params.id);
+    const { name } = parse(JoinBody, jsonBody(req));
+    const at = now();
+    const guestKey = newKey();
+    const singer = { id: newItemId(), name, keyHash: hashKey(guestKey), createdAt: at.toISOString() };
+    await changes.commit(queue.addSinger(session, singer, at));
+    res.status(201).json({ singer: { id: singer.id, name: singer.name }, guestKey });
+  });
+
+  router.post('/api/sessions/:id/requests', limits.request, async (req, res) => {
+    const session = latest(req.params.id);
+    const actor = authenticate(session, bearerToken(req));
+    const body = parse(RequestBody, jsonBody(req));
+    const added = queue.requestSong(session, actor, body, { request: newItemId(), singer: newItemId() }, now());
+    const shownAt = await changes.commit(added.session);
+    const request = publicState(added.session, config.publicUrl, shownAt).queue[added.position - 1];
+    res.status(201).json({ request, position: added.position });
+  });
+
+  router.delete('/api/sessions/:id/requests/:requestId', async (req, res) => {
+    const session = latest(req.params.id);
+    const actor = authenticate(session, bearerToken(req));
+    await changes.commit(queue.cancelRequest(session, requestId(String(req.params.requestId)), actor, now()));
+    res.status(204).end();
+  });
+
+  router.patch('/api/sessions/:id/requests/:requestId', async (req, res) => {
+    const session = latest(req.params.id);
+    requireHost(session, bearerToken(req));
+    const id = requestId(String(req.params.requestId));
+    const { position } = parse(MoveBody, jsonBody(req));
+    await commitAndSend(res, queue.moveRequest(session, id, position, now()));
+  });
+
+  router.post('/api/sessions/:id/next', async (req, res) => {
+    const session = latest(req.params.id);
+    requireHost(session, bearerToken(req));
+    const body = req.body === undefined ? {} : parse(NextBody, req.body);
+    await commitAndSend(res, queue.advance(session, body.outcome ?? 'sung', now(), body.expectedCurrentId));
+  });
+
+  router.get('/api/sessions/:id/events', (req, res) => {
+    const session = durable(req.params.id);
+    // HEAD must not open a stream that never ends.
+    if (req.method === 'HEAD') {
+      res.status(200).type('text/event-stream').end();
+      return;
+    }
+    hub.subscribe(session.id, res, changes.stateFrame(session, now().getTime()));
+  });
+
+  return router;
+}

@@ -1,0 +1,34 @@
+import type { PastRequest, PlayingRequest, Rotation, SongRequest, Status } from './session.js';
+import type { SessionLinks } from './links.js';
+
+/**
+ * What every page sees of a session (GET, event streams, the host's answers): no key or hash.
+ * Type-only, with no runtime imports, so the pages' JSDoc types (public/js/types.js) use it too.
+ */
+export interface PublicRequest extends SongRequest {
+  position: number;
+  estimatedStartAt: string;
+}
+
+export interface PublicNowSinging extends PlayingRequest {
+  estimatedEndAt: string;
+}
+
+export interface PublicState extends SessionLinks {
+  id: string;
+  name: string;
+  status: Status;
+  rotation: Rotation;
+  maxQueuedPerSinger: number;
+  endsAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  /** The server's clock when this state was made, so clients can correct their own. */
+  generatedAt: string;
+  averageSongSeconds: number;
+  singerCount: number;
+  nowSinging: PublicNowSinging | null;
+  queue: PublicRequest[];
+  history: readonly PastRequest[];
+}

@@ -1,0 +1,103 @@
+import type { Logger } from 'pino';
+import { sseFrame, type EventHub } from '../events.js';
+import type { StoredSession } from '../model/session.js';
+import type { QrCodes } from '../qr.js';
+import type { ReplaceSummary, SessionStore } from '../store/index.js';
+import { publicStateBytes } from './view.js';
+
+export interface SessionChangesDeps {
+  store: SessionStore;
+  hub: EventHub;
+  qr: QrCodes;
+  publicUrl: string | undefined;
+  log: Logger;
+  now: () => Date;
+}
+
+/**
+ * The one owner of what a change to a session sets off: the durable commit, the new state on the
+ * session's event streams, the QR file. Routes, admin, housekeeping and the legacy import all go
+ * through here; nothing else touches the store, the hub and the QR files together.
+ */
+export class SessionChanges {
+  // Phones arriving together (the QR code on the TV, everyone reconnecting after a deploy) share
+  // one first frame: the same session in the same millisecond gives the same bytes.
+  private lastFrame: { session: StoredSession; nowMs: number; bytes: Buffer } | undefined;
+
+  constructor(private readonly deps: SessionChangesDeps) {}
+
+  /** The public state's bytes as shown at `nowMs`. */
+  stateBytes(session: StoredSession, nowMs: number): Buffer {
+    return publicStateBytes(session, this.deps.publicUrl, nowMs);
+  }
+
+  /** An SSE `state` frame of the session. */
+  stateFrame(session: StoredSession, nowMs: number): Buffer {
+    const last = this.lastFrame;
+    if (last?.session === session && last.nowMs === nowMs) return last.bytes;
+    const bytes = sseFrame('state', session.version, this.stateBytes(session, nowMs));
+    this.lastFrame = { session, nowMs, bytes };
+    return bytes;
+  }
+
+  /** A new session: its QR PNG first (a cache, rebuilt if this fails later), then the durable commit. */
+  async create(session: StoredSession): Promise<void> {
+    await this.deps.qr.write(session);
+    await this.deps.store.put(session);
+  }
+
+  /**
+   * Commit durably, then push the whole new state to the session's open streams (if it has any:
+   * nobody else needs it made). Returns the time the new state is shown at.
+   */
+  async commit(session: StoredSession): Promise<number> {
+    await this.deps.store.put(session);
+    const nowMs = this.deps.now().getTime();
+    this.publish(session, nowMs);
+    return nowMs;
+  }
+
+  /**
+   * Remove a session: the durable removal, then its QR file, then the `deleted` event. The PNG is
+   * a cache: a failure to delete it is logged, never an error to the caller (housekeeping removes
+   * orphans later).
+   */
+  async remove(session: StoredSession): Promise<void> {
+    await this.deps.store.remove(session.id);
+    await this.removeQr(session.id);
+    this.ended(session);
+  }
+
+  /**
+   * Replace every session (an import): one durable commit, then streams of removed sessions end,
+   * the others get their new state, and QR files that may encode another origin are dropped.
+   */
+  async replaceAll(next: Readonly<Record<string, StoredSession>>): Promise<ReplaceSummary> {
+    const before = new Map(Object.keys(next).map((id) => [id, this.deps.store.latest(id)?.origin]));
+    const summary = await this.deps.store.replaceAll(next);
+    for (const session of summary.removed) {
+      this.ended(session);
+      await this.removeQr(session.id);
+    }
+    const nowMs = this.deps.now().getTime();
+    for (const session of [...summary.added, ...summary.updated]) {
+      this.publish(session, nowMs);
+      // A PNG left from before may encode another origin; the next request rebuilds it.
+      if (session.origin !== before.get(session.id)) await this.removeQr(session.id);
+    }
+    return summary;
+  }
+
+  private publish(session: StoredSession, nowMs: number): void {
+    if (this.deps.hub.watching(session.id)) this.deps.hub.publish(session.id, this.stateFrame(session, nowMs));
+  }
+
+  private ended(session: StoredSession): void {
+    const json = Buffer.from(JSON.stringify({ id: session.id }));
+    this.deps.hub.endSession(session.id, sseFrame('deleted', session.version + 1, json));
+  }
+
+  private async removeQr(sessionId: string): Promise<void> {
+    await this.deps.qr.remove(sessionId).catch((err: unknown) => this.deps.log.warn({ err, sessionId }, 'could not remove a QR file'));
+  }
+}
