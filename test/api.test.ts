@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { readStoredData } from '../server/store/index.js';
-import { bearer, buildApp, createSession, joinAs, queueOf, requestSong } from './helpers.js';
+import { bearer, buildApp, createSession, joinAs, queueOf, requestSong } from './support/app.js';
 
 describe('sessions', () => {
   it('POST /api/sessions creates a session with links, a host key and a QR PNG on disk', async (t) => {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { SseBlockScanner, SseParser } from '../scripts/bench/sse-client.js';
-import { tempDataDir } from './helpers.js';
+import { tempDataDir } from './support/app.js';
 
 const BENCH = fileURLToPath(new URL('../scripts/bench/bench.js', import.meta.url));
 

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import request from 'supertest';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { buildApp, createSession } from './helpers.js';
 
 describe('configuration', () => {
   it('has safe defaults: port 3000, ./data in development, /data in production', () => {
@@ -40,30 +38,5 @@ describe('configuration', () => {
     );
     assert.throws(() => loadConfig({ PUBLIC_URL: 'https://x.example/path' }), /origin/);
     assert.throws(() => loadConfig({ PUBLIC_URL: 'my-karaoke.fly.dev' }), (err: Error) => err instanceof ConfigError && /PUBLIC_URL/.test(err.message));
-  });
-});
-
-describe('GET /healthz and security headers', () => {
-  it('reports status, data dir, sessions, uptime, version and storage', async (t) => {
-    const { app, dataDir } = await buildApp(t);
-    await createSession(app);
-    const res = await request(app).get('/healthz').expect(200);
-    assert.equal(res.body.status, 'ok');
-    assert.equal(res.body.dataDir, dataDir);
-    assert.equal(res.body.sessions, 1);
-    assert.equal(typeof res.body.uptimeSeconds, 'number');
-    assert.equal(res.body.version, '1.0.0');
-    assert.equal(res.body.storage.writable, true);
-    assert.equal(typeof res.body.storage.persistent, 'boolean');
-    assert.ok(res.body.storage.freeBytes > 0);
-  });
-
-  it('sends a strict Content-Security-Policy without inline script', async (t) => {
-    const { app } = await buildApp(t);
-    const res = await request(app).get('/healthz');
-    const csp = String(res.headers['content-security-policy']);
-    assert.match(csp, /script-src 'self'(;|$)/);
-    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
-    assert.equal(res.headers['x-content-type-options'], 'nosniff');
   });
 });

@@ -2,7 +2,7 @@
 // production: a renamed mount, a machine that auto-stops, a shell-form CMD that swallows SIGTERM.
 // These tests read fly.toml, Dockerfile and .dockerignore as files and check the facts that keep
 // the data safe (see the operations issue).
-import { describe, test } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
@@ -49,7 +49,7 @@ const httpService = table(fly.http_service, '[http_service]');
 const env = table(fly.env, '[env]');
 
 describe('fly.toml', () => {
-  test('mounts exactly one volume, named karaoke_data, at /data', () => {
+  it('mounts exactly one volume, named karaoke_data, at /data', () => {
     const mounts = tables(fly.mounts, '[[mounts]]');
     assert.equal(mounts.length, 1, 'one Machine, one volume');
     assert.equal(mounts[0]?.destination, '/data');
@@ -57,21 +57,21 @@ describe('fly.toml', () => {
     assert.equal(mounts[0]?.source, 'karaoke_data');
   });
 
-  test('keeps the Machine running: auto_stop_machines is the string "off" and min_machines_running >= 1', () => {
+  it('keeps the Machine running: auto_stop_machines is the string "off" and min_machines_running >= 1', () => {
     // The string form; the boolean false is older syntax and reads as the opposite intent to a schema.
     assert.equal(httpService.auto_stop_machines, 'off');
     assert.equal(typeof httpService.min_machines_running, 'number');
     assert.ok((httpService.min_machines_running as number) >= 1, 'min_machines_running must be at least 1');
   });
 
-  test('has no max_machines_running anywhere (Fly has no such key; one Machine comes from the volume)', () => {
+  it('has no max_machines_running anywhere (Fly has no such key; one Machine comes from the volume)', () => {
     const sections: Table[] = [fly, httpService, ...tables(fly.services, '[[services]]')];
     for (const section of sections) {
       assert.equal('max_machines_running' in section, false, 'max_machines_running is not a fly.toml key');
     }
   });
 
-  test('stops with SIGTERM and allows at least 10 s to flush', () => {
+  it('stops with SIGTERM and allows at least 10 s to flush', () => {
     assert.equal(fly.kill_signal, 'SIGTERM');
     // kill_timeout alone is documented in whole seconds when it has no units.
     const seconds =
@@ -80,7 +80,7 @@ describe('fly.toml', () => {
     assert.ok(seconds <= 300, `kill_timeout is ${seconds}s, Fly's maximum is 300s`);
   });
 
-  test('health-checks GET /healthz with units on every duration', () => {
+  it('health-checks GET /healthz with units on every duration', () => {
     const checks = tables(httpService.checks, '[[http_service.checks]]');
     assert.ok(checks.length >= 1, 'at least one [[http_service.checks]]');
     const health = checks.find((check) => check.path === '/healthz');
@@ -95,7 +95,7 @@ describe('fly.toml', () => {
     );
   });
 
-  test('sets NODE_ENV=production, DATA_DIR=/data and a PORT equal to internal_port', () => {
+  it('sets NODE_ENV=production, DATA_DIR=/data and a PORT equal to internal_port', () => {
     assert.equal(env.NODE_ENV, 'production');
     assert.equal(env.DATA_DIR, '/data');
     assert.equal(typeof httpService.internal_port, 'number');
@@ -103,12 +103,12 @@ describe('fly.toml', () => {
     assert.equal(env.PORT, String(httpService.internal_port));
   });
 
-  test('DATA_DIR is the mount destination', () => {
+  it('DATA_DIR is the mount destination', () => {
     const destinations = tables(fly.mounts, '[[mounts]]').map((mount) => mount.destination);
     assert.ok(destinations.includes(env.DATA_DIR), `DATA_DIR ${String(env.DATA_DIR)} is not a mounted volume`);
   });
 
-  test('limits concurrency by connections, high enough for a room of SSE clients', () => {
+  it('limits concurrency by connections, high enough for a room of SSE clients', () => {
     const concurrency = table(httpService.concurrency, '[http_service.concurrency]');
     assert.equal(concurrency.type, 'connections');
     assert.equal(typeof concurrency.hard_limit, 'number');
@@ -117,15 +117,15 @@ describe('fly.toml', () => {
     assert.ok((concurrency.soft_limit as number) <= (concurrency.hard_limit as number), 'soft_limit <= hard_limit');
   });
 
-  test('deploys with the rolling strategy (canary and bluegreen cannot use a volume)', () => {
+  it('deploys with the rolling strategy (canary and bluegreen cannot use a volume)', () => {
     assert.equal(table(fly.deploy, '[deploy]').strategy, 'rolling');
   });
 
-  test('forces HTTPS, since keys travel in fragments and headers', () => {
+  it('forces HTTPS, since keys travel in fragments and headers', () => {
     assert.equal(httpService.force_https, true);
   });
 
-  test('builds from the project Dockerfile', () => {
+  it('builds from the project Dockerfile', () => {
     assert.equal(table(fly.build, '[build]').dockerfile, 'Dockerfile');
   });
 });
@@ -185,20 +185,20 @@ const finalStage = stages.at(-1) ?? [];
 const finalOf = (keyword: string) => finalStage.filter((instruction) => instruction.keyword === keyword);
 
 describe('Dockerfile', () => {
-  test('has at least two stages, each FROM node:24', () => {
+  it('has at least two stages, each FROM node:24', () => {
     assert.ok(stages.length >= 2, `multi-stage build expected, found ${stages.length} FROM`);
     for (const stage of stages) {
       assert.match(stage[0]?.args ?? '', /^(--platform=\S+\s+)?(docker\.io\/library\/)?node:24[\w.-]*(\s|$)/i);
     }
   });
 
-  test('runs as the node user in the final stage', () => {
+  it('runs as the node user in the final stage', () => {
     const users = finalOf('USER');
     assert.ok(users.length > 0, 'the final stage needs a USER');
     assert.match(users.at(-1)?.args ?? '', /^node(:node)?$/);
   });
 
-  test('starts node directly with an exec-form CMD, so SIGTERM reaches the server', () => {
+  it('starts node directly with an exec-form CMD, so SIGTERM reaches the server', () => {
     const cmd = finalOf('CMD').at(-1);
     assert.ok(cmd, 'the final stage needs a CMD');
     const argv: unknown = JSON.parse(cmd.args); // shell form is not JSON and fails here
@@ -208,14 +208,14 @@ describe('Dockerfile', () => {
     assert.equal(finalOf('ENTRYPOINT').length, 0, 'no ENTRYPOINT wrapping node in a shell');
   });
 
-  test('has a HEALTHCHECK on /healthz in the final stage', () => {
+  it('has a HEALTHCHECK on /healthz in the final stage', () => {
     const healthcheck = finalOf('HEALTHCHECK').at(-1);
     assert.ok(healthcheck, 'HEALTHCHECK missing');
     assert.doesNotMatch(healthcheck.args, /^NONE$/i);
     assert.match(healthcheck.args, /\/healthz/);
   });
 
-  test('drops dev dependencies before they reach the runtime image', () => {
+  it('drops dev dependencies before they reach the runtime image', () => {
     const runs = stages.flat().filter((instruction) => instruction.keyword === 'RUN');
     assert.ok(
       runs.some(({ args }) => /npm prune\b[^&;]*--omit[= ]dev|npm ci\b[^&;]*--omit[= ]dev/.test(args)),
@@ -223,7 +223,7 @@ describe('Dockerfile', () => {
     );
   });
 
-  test('sets DATA_DIR=/data and NODE_ENV=production in the final stage, with PORT equal to fly internal_port', () => {
+  it('sets DATA_DIR=/data and NODE_ENV=production in the final stage, with PORT equal to fly internal_port', () => {
     const vars = envOf(finalStage);
     assert.equal(vars.get('DATA_DIR'), '/data');
     assert.equal(vars.get('NODE_ENV'), 'production');
@@ -234,7 +234,7 @@ describe('Dockerfile', () => {
     );
   });
 
-  test('ships package.json, node_modules, public/ and the server output, but not the compiled tests', () => {
+  it('ships package.json, node_modules, public/ and the server output, but not the compiled tests', () => {
     const copies = finalOf('COPY').map(({ args }) => args);
     assert.ok(copies.some((args) => /\bdist\/server\b/.test(args)), 'COPY dist/server');
     // package.json carries "type": "module"; without it node reads dist/**/*.js as CommonJS.
@@ -246,7 +246,7 @@ describe('Dockerfile', () => {
     }
   });
 
-  test('declares no VOLUME, so a run without -v is refused rather than given a throwaway volume', () => {
+  it('declares no VOLUME, so a run without -v is refused rather than given a throwaway volume', () => {
     assert.equal(finalOf('VOLUME').length, 0);
   });
 });
@@ -274,13 +274,13 @@ describe('.dockerignore', () => {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 
-  test('keeps data, .git, tests, node_modules and secrets out of the build context', () => {
-    for (const path of ['data', 'data/data.json', '.git', 'test', 'test/helpers.ts', 'node_modules', '.env', '.env.production']) {
+  it('keeps data, .git, tests, node_modules and secrets out of the build context', () => {
+    for (const path of ['data', 'data/data.json', '.git', 'test', 'test/support/app.ts', 'node_modules', '.env', '.env.production']) {
       assert.ok(dockerIgnored(patterns, path), `${path} must be ignored`);
     }
   });
 
-  test('keeps what the build needs', () => {
+  it('keeps what the build needs', () => {
     for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'server/main.ts', 'scripts', 'public/index.html', 'Dockerfile']) {
       assert.equal(dockerIgnored(patterns, path), false, `${path} is needed by the build`);
     }

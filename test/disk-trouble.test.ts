@@ -7,8 +7,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { readDataFile, sh, startServer, type RunningServer } from './process-helpers.js';
+import { describe, it, type TestContext } from 'node:test';
+import { readDataFile, sh, startServer, type RunningServer } from './support/processes.js';
 
 /** A small tmpfs as DATA_DIR, so the test can fill it or make it read-only without touching anything else. */
 async function smallDisk(t: TestContext): Promise<string> {
@@ -118,18 +118,20 @@ async function survivesBrokenDisk(t: TestContext, breakDisk: (dir: string) => Pr
   assert.equal(Object.keys((await readDataFile(dataDir)).sessions).length, 2);
 }
 
-test('a full disk answers 503 storage_unavailable, keeps data.json and recovers when space is freed', async (t) => {
-  await survivesBrokenDisk(
-    t,
-    async (dir) => fill(path.join(dir, 'filler')),
-    async (dir) => rm(path.join(dir, 'filler')),
-  );
-});
+describe('a full or read-only disk', () => {
+  it('a full disk answers 503 storage_unavailable, keeps data.json and recovers when space is freed', async (t) => {
+    await survivesBrokenDisk(
+      t,
+      async (dir) => fill(path.join(dir, 'filler')),
+      async (dir) => rm(path.join(dir, 'filler')),
+    );
+  });
 
-test('a read-only disk answers 503 storage_unavailable, keeps data.json and recovers when remounted read-write', async (t) => {
-  await survivesBrokenDisk(
-    t,
-    async (dir) => void (await sh('mount', ['-o', 'remount,ro', dir])),
-    async (dir) => void (await sh('mount', ['-o', 'remount,rw', dir])),
-  );
+  it('a read-only disk answers 503 storage_unavailable, keeps data.json and recovers when remounted read-write', async (t) => {
+    await survivesBrokenDisk(
+      t,
+      async (dir) => void (await sh('mount', ['-o', 'remount,ro', dir])),
+      async (dir) => void (await sh('mount', ['-o', 'remount,rw', dir])),
+    );
+  });
 });

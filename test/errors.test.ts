@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { bearer, buildApp, createSession, joinAs, requestSong } from './helpers.js';
+import { bearer, buildApp, createSession, joinAs, requestSong } from './support/app.js';
 
 type Res = { status: number; body: { error?: { code: string; message: string } } };
 function expectError(res: Res, status: number, code: string): void {

@@ -21,8 +21,8 @@ import { buildServices } from '../server/services.js';
 import { averageSongMs, estimatedStartMs, schedule } from '../server/sessions/eta.js';
 import { publicState, publicStateBytes, type PublicState } from '../server/sessions/view.js';
 import { openStore, SCHEMA_VERSION, serializeData, type SessionStore } from '../server/store/index.js';
-import { api, apply, opArb, SessionModel, type Target } from './fuzz-model.js';
-import { instantiate, rawArb, requestArb, send, sendRaw, type Fill } from './fuzz-requests.js';
+import { api, apply, opArb, SessionModel, type Target } from './support/fuzz-model.js';
+import { instantiate, rawArb, requestArb, send, sendRaw, type Fill } from './support/fuzz-requests.js';
 
 interface Running {
   url: string;

@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { createSession as newSession } from '../server/sessions/queue.js';
 import { writeBackup } from '../server/store/backup-files.js';
 import { listBackups, openStore, readStoredData, restoreBackup, serializeData, UnreadableDataError } from '../server/store/index.js';
-import { tempDataDir } from './helpers.js';
+import { tempDataDir } from './support/app.js';
 
 const session = (id: string, name = id) =>
   newSession({ id, name, hostKeyHash: 'h', origin: 'http://localhost', now: new Date('2026-11-20T20:00:00Z') });

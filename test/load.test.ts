@@ -11,8 +11,8 @@ import { createApp } from '../server/app.js';
 import { testConfig } from '../server/config.js';
 import { buildServices } from '../server/services.js';
 import { openStore } from '../server/store/index.js';
-import { bearer, buildApp, createSession, joinAs, listen, tempDataDir } from './helpers.js';
-import { SseClient } from './sse-client.js';
+import { bearer, buildApp, createSession, joinAs, listen, tempDataDir } from './support/app.js';
+import { SseClient } from './support/sse-client.js';
 
 const LINK = `https://example.com/karaoke/${'x'.repeat(440)}`;
 

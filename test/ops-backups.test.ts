@@ -1,213 +1,215 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { describe, it } from 'node:test';
 import request from 'supertest';
 import { createBackupJob } from '../server/ops/scheduled-backups.js';
 import { startMaintenance } from '../server/ops/maintenance.js';
 import { pruneBackups, writeBackup } from '../server/store/backup-files.js';
 import { backupDir, listBackups, openStore, type BackupRecord } from '../server/store/index.js';
-import { bearer, buildApp, createSession, durableText, joinAs, requestSong, tempDataDir } from './helpers.js';
-import { captureLog, runScript } from './ops-helpers.js';
-import { launchServer, startServer } from './process-helpers.js';
+import { bearer, buildApp, createSession, durableText, joinAs, requestSong, tempDataDir } from './support/app.js';
+import { captureLog, runScript } from './support/ops.js';
+import { launchServer, startServer } from './support/processes.js';
 
 const names = async (dataDir: string) => (await listBackups(dataDir)).map((e) => e.name);
 const fileOf = (dataDir: string, backup: BackupRecord) => path.join(backupDir(dataDir), backup.name);
 
-test('a scheduled backup is exactly the durable state, and an unchanged store is not backed up twice', async (t) => {
-  const app = await buildApp(t);
-  const s = await createSession(app.app);
-  const { log, lines } = captureLog();
-  const job = createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() });
+describe('backups', () => {
+  it('a scheduled backup is exactly the durable state, and an unchanged store is not backed up twice', async (t) => {
+    const app = await buildApp(t);
+    const s = await createSession(app.app);
+    const { log, lines } = captureLog();
+    const job = createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() });
 
-  const first = await job.run();
-  assert.ok(first.written);
-  assert.equal(await fs.readFile(fileOf(app.dataDir, first.written), 'utf8'), await durableText(app.dataDir));
-  assert.equal((await fs.stat(fileOf(app.dataDir, first.written))).mode & 0o777, 0o600);
-  assert.ok(lines().some((l) => l.msg === 'backup written' && l.backup === first.written!.name));
+    const first = await job.run();
+    assert.ok(first.written);
+    assert.equal(await fs.readFile(fileOf(app.dataDir, first.written), 'utf8'), await durableText(app.dataDir));
+    assert.equal((await fs.stat(fileOf(app.dataDir, first.written))).mode & 0o777, 0o600);
+    assert.ok(lines().some((l) => l.msg === 'backup written' && l.backup === first.written!.name));
 
-  assert.equal((await job.run()).written, null);
+    assert.equal((await job.run()).written, null);
 
-  const ann = await joinAs(app.app, s.id, 'Ann');
-  await requestSong(app.app, s.id, ann.key, 'Song A');
-  const third = await job.run();
-  assert.ok(third.written);
-  assert.match(await fs.readFile(fileOf(app.dataDir, third.written), 'utf8'), /Song A/);
-  assert.equal((await names(app.dataDir)).length, 2);
-});
-
-test('a restarted job compares with the newest backup on disk, not with nothing', async (t) => {
-  const app = await buildApp(t);
-  await createSession(app.app);
-  const { log } = captureLog();
-  assert.ok((await createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() }).run()).written);
-  assert.equal((await createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() }).run()).written, null);
-});
-
-test('a new, empty DATA_DIR gets no backup until it holds a session', async (t) => {
-  const app = await buildApp(t);
-  const { log } = captureLog();
-  const job = createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() });
-  assert.equal((await job.run()).written, null);
-  await createSession(app.app);
-  assert.ok((await job.run()).written);
-});
-
-test('backups are pruned to the newest BACKUP_KEEP, while pre-migration copies are kept', async (t) => {
-  const dataDir = await tempDataDir(t);
-  const base = Date.parse('2024-05-01T20:00:00.000Z');
-  await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'pre-migration-v1', new Date(base - 1000));
-  for (let i = 0; i < 5; i += 1) {
-    // Written out of order: names, not write order, give the time order.
-    await writeBackup(dataDir, `{"n":${4 - i}}`, i === 2 ? 'pre-import' : 'scheduled', new Date(base + (4 - i) * 3_600_000));
-  }
-  await fs.writeFile(path.join(dataDir, 'backups', 'notes.txt'), 'not a backup');
-  await fs.writeFile(path.join(dataDir, 'backups', '.data-x.json.123.abc.tmp'), 'half written');
-
-  const removed = await pruneBackups(dataDir, 2);
-  assert.deepEqual(removed.map((e) => e.createdAt.toISOString()), [
-    '2024-05-01T20:00:00.000Z',
-    '2024-05-01T21:00:00.000Z',
-    '2024-05-01T22:00:00.000Z',
-  ]);
-  assert.deepEqual(await names(dataDir), [
-    'data-2024-05-01T19-59-59-000Z-pre-migration-v1.json',
-    'data-2024-05-01T23-00-00-000Z-scheduled.json',
-    'data-2024-05-02T00-00-00-000Z-scheduled.json',
-  ]);
-  assert.deepEqual((await fs.readdir(path.join(dataDir, 'backups'))).sort(), [...(await names(dataDir)), 'notes.txt'].sort());
-});
-
-test('two backups in the same millisecond get two files', async (t) => {
-  const dataDir = await tempDataDir(t);
-  const at = new Date('2024-05-01T20:00:00.000Z');
-  const a = await writeBackup(dataDir, 'a', 'pre-import', at);
-  const b = await writeBackup(dataDir, 'b', 'pre-import', at);
-  assert.notEqual(a.name, b.name);
-  assert.equal(await fs.readFile(a.file, 'utf8'), 'a');
-  assert.equal(await fs.readFile(b.file, 'utf8'), 'b');
-});
-
-test('maintenance backs up at start and again on every BACKUP_INTERVAL, keeping BACKUP_KEEP', async (t) => {
-  t.mock.timers.enable({ apis: ['setInterval'] });
-  const app = await buildApp(t, { config: { backupIntervalMs: 60_000, backupKeep: 2 } });
-  const s = await createSession(app.app);
-  const { log } = captureLog();
-  const maintenance = startMaintenance({ config: app.config, store: app.store, changes: app.changes, qr: app.qr, log });
-  t.after(() => maintenance.stop());
-  await maintenance.idle();
-  assert.equal((await names(app.dataDir)).length, 1);
-
-  for (const name of ['Ann', 'Bo']) {
-    await joinAs(app.app, s.id, name);
-    t.mock.timers.tick(60_000);
-    await maintenance.idle();
-  }
-  const kept = await listBackups(app.dataDir);
-  assert.equal(kept.length, 2);
-  assert.match(await fs.readFile(kept[1]!.file, 'utf8'), /"Bo"/);
-  assert.doesNotMatch(await fs.readFile(kept[0]!.file, 'utf8'), /"Bo"/);
-});
-
-test('BACKUP_INTERVAL_MINUTES=0 turns scheduled backups off and says so', async (t) => {
-  const app = await buildApp(t, { config: { backupIntervalMs: 0 } });
-  await createSession(app.app);
-  const { log, lines } = captureLog();
-  const maintenance = startMaintenance({ config: app.config, store: app.store, changes: app.changes, qr: app.qr, log });
-  t.after(() => maintenance.stop());
-  await maintenance.idle();
-  assert.deepEqual(await names(app.dataDir), []);
-  assert.ok(lines().some((l) => /backups are off/.test(l.msg)));
-});
-
-test('backups --restore refuses while a server holds the lock, and restores once it is stopped', async (t) => {
-  const app = await buildApp(t);
-  const s = await createSession(app.app);
-  const { log } = captureLog();
-  const { written } = await createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() }).run();
-  assert.ok(written);
-  await request(app.app).delete(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).expect(204);
-  const dataFile = path.join(app.dataDir, 'data.json');
-  const afterDelete = await durableText(app.dataDir);
-
-  const refused = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
-  assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /held by another server process \(pid \d+/);
-  assert.equal(await durableText(app.dataDir), afterDelete);
-
-  await app.close();
-  const done = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
-  assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stdout, new RegExp(`restored ${written.name} \\(1 session`));
-  assert.equal(await fs.readFile(dataFile, 'utf8'), await fs.readFile(fileOf(app.dataDir, written), 'utf8'));
-  const replaced = (await listBackups(app.dataDir)).find((e) => e.reason === 'pre-restore');
-  assert.ok(replaced);
-  assert.equal(await fs.readFile(replaced.file, 'utf8'), afterDelete);
-
-  const reopened = await openStore({ dataDir: app.dataDir });
-  t.after(() => reopened.store.close());
-  assert.equal(reopened.store.get(s.id)?.name, 'Friday Night');
-});
-
-test('backups lists each backup with its check, and refuses unknown or broken ones without touching data.json', async (t) => {
-  const dataDir = await tempDataDir(t);
-  const good = await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'scheduled', new Date('2024-05-01T20:00:00Z'));
-  const broken = await writeBackup(dataDir, '{"version":1,"sess', 'scheduled', new Date('2024-05-01T21:00:00Z'));
-  await fs.writeFile(path.join(dataDir, 'data.json'), 'current');
-
-  const listed = await runScript('backups', ['--data-dir', dataDir]);
-  assert.equal(listed.code, 0, listed.stderr);
-  assert.match(listed.stdout, new RegExp(`${good.name} .*0 session\\(s\\), schema v1`));
-  assert.match(listed.stdout, new RegExp(`${broken.name} .*NOT RESTORABLE: .*not valid JSON`));
-
-  const bad = await runScript('backups', ['--data-dir', dataDir, '--restore', broken.name]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /not valid JSON/);
-  const unknown = await runScript('backups', ['--data-dir', dataDir, '--restore', '../data.json']);
-  assert.equal(unknown.code, 1);
-  assert.match(unknown.stderr, /No backup named "..\/data.json"/);
-  assert.equal(await fs.readFile(path.join(dataDir, 'data.json'), 'utf8'), 'current');
-  assert.equal((await listBackups(dataDir)).length, 2);
-
-  const usage = await runScript('backups', ['--data-dir', dataDir, '--restor', 'x']);
-  assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /--help/);
-});
-
-test('the recovery path: an unreadable data.json stops the server; backups --restore latest brings it back', async (t) => {
-  const dataDir = await tempDataDir(t);
-  const first = await startServer(t, dataDir);
-  const created = await fetch(`${first.url}/api/sessions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'Saved Night' }),
+    const ann = await joinAs(app.app, s.id, 'Ann');
+    await requestSong(app.app, s.id, ann.key, 'Song A');
+    const third = await job.run();
+    assert.ok(third.written);
+    assert.match(await fs.readFile(fileOf(app.dataDir, third.written), 'utf8'), /Song A/);
+    assert.equal((await names(app.dataDir)).length, 2);
   });
-  const { session } = (await created.json()) as { session: { id: string } };
-  // The server backs up at start; a second start backs up what the first one wrote.
-  assert.deepEqual(await first.stop('SIGTERM'), { code: 0, signal: null });
-  const second = await startServer(t, dataDir);
-  assert.deepEqual(await second.stop('SIGTERM'), { code: 0, signal: null });
-  assert.equal((await listBackups(dataDir)).length, 1);
 
-  await fs.writeFile(path.join(dataDir, 'data.json'), '\0'.repeat(512));
-  const refused = launchServer(t, dataDir);
-  assert.equal((await refused.exited).code, 1);
-  assert.match(refused.stderr(), /data\.json is not valid JSON/);
+  it('a restarted job compares with the newest backup on disk, not with nothing', async (t) => {
+    const app = await buildApp(t);
+    await createSession(app.app);
+    const { log } = captureLog();
+    assert.ok((await createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() }).run()).written);
+    assert.equal((await createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() }).run()).written, null);
+  });
 
-  const restored = await runScript('backups', ['--data-dir', dataDir, '--restore', 'latest']);
-  assert.equal(restored.code, 0, restored.stderr);
-  const third = await startServer(t, dataDir);
-  const res = await fetch(`${third.url}/api/sessions/${session.id}`);
-  assert.equal(res.status, 200);
-  assert.equal(((await res.json()) as { name: string }).name, 'Saved Night');
-});
+  it('a new, empty DATA_DIR gets no backup until it holds a session', async (t) => {
+    const app = await buildApp(t);
+    const { log } = captureLog();
+    const job = createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() });
+    assert.equal((await job.run()).written, null);
+    await createSession(app.app);
+    assert.ok((await job.run()).written);
+  });
 
-test('backups --restore run as root refuses a DATA_DIR owned by the server user', { skip: process.getuid?.() !== 0 && 'only root can hit this' }, async (t) => {
-  const dataDir = await tempDataDir(t);
-  const backup = await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'scheduled');
-  await fs.chown(dataDir, 1000, 1000);
-  const result = await runScript('backups', ['--data-dir', dataDir, '--restore', backup.name]);
-  assert.equal(result.code, 1);
-  assert.match(result.stderr, /belongs to uid 1000, and this runs as root/);
-  await assert.rejects(fs.stat(path.join(dataDir, 'data.json')));
+  it('backups are pruned to the newest BACKUP_KEEP, while pre-migration copies are kept', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const base = Date.parse('2024-05-01T20:00:00.000Z');
+    await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'pre-migration-v1', new Date(base - 1000));
+    for (let i = 0; i < 5; i += 1) {
+      // Written out of order: names, not write order, give the time order.
+      await writeBackup(dataDir, `{"n":${4 - i}}`, i === 2 ? 'pre-import' : 'scheduled', new Date(base + (4 - i) * 3_600_000));
+    }
+    await fs.writeFile(path.join(dataDir, 'backups', 'notes.txt'), 'not a backup');
+    await fs.writeFile(path.join(dataDir, 'backups', '.data-x.json.123.abc.tmp'), 'half written');
+
+    const removed = await pruneBackups(dataDir, 2);
+    assert.deepEqual(removed.map((e) => e.createdAt.toISOString()), [
+      '2024-05-01T20:00:00.000Z',
+      '2024-05-01T21:00:00.000Z',
+      '2024-05-01T22:00:00.000Z',
+    ]);
+    assert.deepEqual(await names(dataDir), [
+      'data-2024-05-01T19-59-59-000Z-pre-migration-v1.json',
+      'data-2024-05-01T23-00-00-000Z-scheduled.json',
+      'data-2024-05-02T00-00-00-000Z-scheduled.json',
+    ]);
+    assert.deepEqual((await fs.readdir(path.join(dataDir, 'backups'))).sort(), [...(await names(dataDir)), 'notes.txt'].sort());
+  });
+
+  it('two backups in the same millisecond get two files', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const at = new Date('2024-05-01T20:00:00.000Z');
+    const a = await writeBackup(dataDir, 'a', 'pre-import', at);
+    const b = await writeBackup(dataDir, 'b', 'pre-import', at);
+    assert.notEqual(a.name, b.name);
+    assert.equal(await fs.readFile(a.file, 'utf8'), 'a');
+    assert.equal(await fs.readFile(b.file, 'utf8'), 'b');
+  });
+
+  it('maintenance backs up at start and again on every BACKUP_INTERVAL, keeping BACKUP_KEEP', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const app = await buildApp(t, { config: { backupIntervalMs: 60_000, backupKeep: 2 } });
+    const s = await createSession(app.app);
+    const { log } = captureLog();
+    const maintenance = startMaintenance({ config: app.config, store: app.store, changes: app.changes, qr: app.qr, log });
+    t.after(() => maintenance.stop());
+    await maintenance.idle();
+    assert.equal((await names(app.dataDir)).length, 1);
+
+    for (const name of ['Ann', 'Bo']) {
+      await joinAs(app.app, s.id, name);
+      t.mock.timers.tick(60_000);
+      await maintenance.idle();
+    }
+    const kept = await listBackups(app.dataDir);
+    assert.equal(kept.length, 2);
+    assert.match(await fs.readFile(kept[1]!.file, 'utf8'), /"Bo"/);
+    assert.doesNotMatch(await fs.readFile(kept[0]!.file, 'utf8'), /"Bo"/);
+  });
+
+  it('BACKUP_INTERVAL_MINUTES=0 turns scheduled backups off and says so', async (t) => {
+    const app = await buildApp(t, { config: { backupIntervalMs: 0 } });
+    await createSession(app.app);
+    const { log, lines } = captureLog();
+    const maintenance = startMaintenance({ config: app.config, store: app.store, changes: app.changes, qr: app.qr, log });
+    t.after(() => maintenance.stop());
+    await maintenance.idle();
+    assert.deepEqual(await names(app.dataDir), []);
+    assert.ok(lines().some((l) => /backups are off/.test(l.msg)));
+  });
+
+  it('backups --restore refuses while a server holds the lock, and restores once it is stopped', async (t) => {
+    const app = await buildApp(t);
+    const s = await createSession(app.app);
+    const { log } = captureLog();
+    const { written } = await createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() }).run();
+    assert.ok(written);
+    await request(app.app).delete(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).expect(204);
+    const dataFile = path.join(app.dataDir, 'data.json');
+    const afterDelete = await durableText(app.dataDir);
+
+    const refused = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /held by another server process \(pid \d+/);
+    assert.equal(await durableText(app.dataDir), afterDelete);
+
+    await app.close();
+    const done = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, new RegExp(`restored ${written.name} \\(1 session`));
+    assert.equal(await fs.readFile(dataFile, 'utf8'), await fs.readFile(fileOf(app.dataDir, written), 'utf8'));
+    const replaced = (await listBackups(app.dataDir)).find((e) => e.reason === 'pre-restore');
+    assert.ok(replaced);
+    assert.equal(await fs.readFile(replaced.file, 'utf8'), afterDelete);
+
+    const reopened = await openStore({ dataDir: app.dataDir });
+    t.after(() => reopened.store.close());
+    assert.equal(reopened.store.get(s.id)?.name, 'Friday Night');
+  });
+
+  it('backups lists each backup with its check, and refuses unknown or broken ones without touching data.json', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const good = await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'scheduled', new Date('2024-05-01T20:00:00Z'));
+    const broken = await writeBackup(dataDir, '{"version":1,"sess', 'scheduled', new Date('2024-05-01T21:00:00Z'));
+    await fs.writeFile(path.join(dataDir, 'data.json'), 'current');
+
+    const listed = await runScript('backups', ['--data-dir', dataDir]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${good.name} .*0 session\\(s\\), schema v1`));
+    assert.match(listed.stdout, new RegExp(`${broken.name} .*NOT RESTORABLE: .*not valid JSON`));
+
+    const bad = await runScript('backups', ['--data-dir', dataDir, '--restore', broken.name]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not valid JSON/);
+    const unknown = await runScript('backups', ['--data-dir', dataDir, '--restore', '../data.json']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No backup named "..\/data.json"/);
+    assert.equal(await fs.readFile(path.join(dataDir, 'data.json'), 'utf8'), 'current');
+    assert.equal((await listBackups(dataDir)).length, 2);
+
+    const usage = await runScript('backups', ['--data-dir', dataDir, '--restor', 'x']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--help/);
+  });
+
+  it('the recovery path: an unreadable data.json stops the server; backups --restore latest brings it back', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const first = await startServer(t, dataDir);
+    const created = await fetch(`${first.url}/api/sessions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Saved Night' }),
+    });
+    const { session } = (await created.json()) as { session: { id: string } };
+    // The server backs up at start; a second start backs up what the first one wrote.
+    assert.deepEqual(await first.stop('SIGTERM'), { code: 0, signal: null });
+    const second = await startServer(t, dataDir);
+    assert.deepEqual(await second.stop('SIGTERM'), { code: 0, signal: null });
+    assert.equal((await listBackups(dataDir)).length, 1);
+
+    await fs.writeFile(path.join(dataDir, 'data.json'), '\0'.repeat(512));
+    const refused = launchServer(t, dataDir);
+    assert.equal((await refused.exited).code, 1);
+    assert.match(refused.stderr(), /data\.json is not valid JSON/);
+
+    const restored = await runScript('backups', ['--data-dir', dataDir, '--restore', 'latest']);
+    assert.equal(restored.code, 0, restored.stderr);
+    const third = await startServer(t, dataDir);
+    const res = await fetch(`${third.url}/api/sessions/${session.id}`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { name: string }).name, 'Saved Night');
+  });
+
+  it('backups --restore run as root refuses a DATA_DIR owned by the server user', { skip: process.getuid?.() !== 0 && 'only root can hit this' }, async (t) => {
+    const dataDir = await tempDataDir(t);
+    const backup = await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'scheduled');
+    await fs.chown(dataDir, 1000, 1000);
+    const result = await runScript('backups', ['--data-dir', dataDir, '--restore', backup.name]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /belongs to uid 1000, and this runs as root/);
+    await assert.rejects(fs.stat(path.join(dataDir, 'data.json')));
+  });
 });

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDataDir } from './helpers.js';
+import { tempDataDir } from './support/app.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -39,40 +39,42 @@ function ensureBuild(root: string): Promise<{ code: number; stderr: string }> {
 
 const setTime = (file: string, ms: number) => fs.utimes(file, new Date(ms), new Date(ms));
 
-test('ensure-build does nothing where there are no server sources (the production image)', async (t) => {
-  const root = await project(t, false);
-  const result = await ensureBuild(root);
-  assert.deepEqual(result, { code: 0, stderr: '' });
-  await assert.rejects(fs.stat(path.join(root, 'dist')));
-});
+describe('ensure-build', () => {
+  it('ensure-build does nothing where there are no server sources (the production image)', async (t) => {
+    const root = await project(t, false);
+    const result = await ensureBuild(root);
+    assert.deepEqual(result, { code: 0, stderr: '' });
+    await assert.rejects(fs.stat(path.join(root, 'dist')));
+  });
 
-test('ensure-build compiles when there is no build, then not again until a source is newer', async (t) => {
-  const root = await project(t);
-  const main = path.join(root, 'dist', 'server', 'main.js');
+  it('ensure-build compiles when there is no build, then not again until a source is newer', async (t) => {
+    const root = await project(t);
+    const main = path.join(root, 'dist', 'server', 'main.js');
 
-  const first = await ensureBuild(root);
-  assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /no build yet; compiling/);
-  assert.match(await fs.readFile(main, 'utf8'), /answer = 42/);
+    const first = await ensureBuild(root);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /no build yet; compiling/);
+    assert.match(await fs.readFile(main, 'utf8'), /answer = 42/);
 
-  const second = await ensureBuild(root);
-  assert.deepEqual(second, { code: 0, stderr: '' });
+    const second = await ensureBuild(root);
+    assert.deepEqual(second, { code: 0, stderr: '' });
 
-  // A source edited after the build, dated explicitly rather than waiting for the clock.
-  const later = Date.now() + 60_000;
-  await fs.writeFile(path.join(root, 'server', 'main.ts'), 'export const answer: number = 43;\n');
-  await setTime(path.join(root, 'server', 'main.ts'), later);
-  const third = await ensureBuild(root);
-  assert.equal(third.code, 0, third.stderr);
-  assert.match(third.stderr, /sources changed since the last build; compiling/);
-  assert.match(await fs.readFile(main, 'utf8'), /answer = 43/);
-  assert.deepEqual(await ensureBuild(root), { code: 0, stderr: '' });
-});
+    // A source edited after the build, dated explicitly rather than waiting for the clock.
+    const later = Date.now() + 60_000;
+    await fs.writeFile(path.join(root, 'server', 'main.ts'), 'export const answer: number = 43;\n');
+    await setTime(path.join(root, 'server', 'main.ts'), later);
+    const third = await ensureBuild(root);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stderr, /sources changed since the last build; compiling/);
+    assert.match(await fs.readFile(main, 'utf8'), /answer = 43/);
+    assert.deepEqual(await ensureBuild(root), { code: 0, stderr: '' });
+  });
 
-test('ensure-build fails when the sources do not compile', async (t) => {
-  const root = await project(t);
-  await fs.writeFile(path.join(root, 'server', 'main.ts'), 'export const answer: number = "forty-two";\n');
-  const result = await ensureBuild(root);
-  assert.notEqual(result.code, 0);
-  assert.match(result.stderr, /the TypeScript build failed/);
+  it('ensure-build fails when the sources do not compile', async (t) => {
+    const root = await project(t);
+    await fs.writeFile(path.join(root, 'server', 'main.ts'), 'export const answer: number = "forty-two";\n');
+    const result = await ensureBuild(root);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /the TypeScript build failed/);
+  });
 });

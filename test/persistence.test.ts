@@ -4,8 +4,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { LockHeldError, openStore, UnreadableDataError } from '../server/store/index.js';
-import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './helpers.js';
-import { decodeQr } from './qr-decode.js';
+import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './support/app.js';
+import { decodeQr } from './support/qr-decode.js';
 
 /** The state minus what depends on the clock at the moment it was read. */
 function stable(state: Record<string, unknown>): Record<string, unknown> {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { readStoredData, type DbData } from '../server/store/index.js';
-import { ChangeStream, lostChanges, snapshotOfData } from './change-stream.js';
-import { requireMountPrivileges, run, sh, startServer } from './process-helpers.js';
+import { ChangeStream, lostChanges, snapshotOfData } from './support/change-stream.js';
+import { requireMountPrivileges, run, sh, startServer } from './support/processes.js';
 
 const IMAGE_BYTES = 64 * 1024 * 1024;
 const SERVER_BUDGET_MS = 18_000;
@@ -110,89 +110,91 @@ function damage(text: string | null): string {
 
 const randomPause = (maxMs: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * maxMs));
 
-test('a power cut at any moment keeps every change the server acknowledged', async (t) => {
-  const disk = await mountedDisk(t);
-  const dataDir = path.join(disk.mountPoint, 'data');
-  const server = await startServer(t, dataDir);
-  const stream = new ChangeStream();
-  const running = stream.run(server.url, 4);
-  const started = Date.now();
-  let trials = 0;
-  let checked = 0;
-  const dirtyFsck: number[] = [];
-  try {
-    while (trials < MAX_TRIALS && Date.now() - started < SERVER_BUDGET_MS) {
-      trials += 1;
-      assert.ok(await stream.untilAcked(stream.acked.length + 1 + Math.floor(Math.random() * 10)), `server stopped: ${server.stderr()}`);
-      await randomPause(20);
-      const acked = stream.acked.slice();
-      const after = await reboot(await powerCut(disk, trials), 'data/data.json', 'data');
-      if (after.fsck !== 0) dirtyFsck.push(trials);
-      const data = after.stored;
-      if (!data || data instanceof Error) {
-        assert.fail(`cut ${trials}: the data would not load after the reboot, data.json is ${damage(after.text)} (${data?.message})`);
+describe('a power cut', () => {
+  it('a power cut at any moment keeps every change the server acknowledged', async (t) => {
+    const disk = await mountedDisk(t);
+    const dataDir = path.join(disk.mountPoint, 'data');
+    const server = await startServer(t, dataDir);
+    const stream = new ChangeStream();
+    const running = stream.run(server.url, 4);
+    const started = Date.now();
+    let trials = 0;
+    let checked = 0;
+    const dirtyFsck: number[] = [];
+    try {
+      while (trials < MAX_TRIALS && Date.now() - started < SERVER_BUDGET_MS) {
+        trials += 1;
+        assert.ok(await stream.untilAcked(stream.acked.length + 1 + Math.floor(Math.random() * 10)), `server stopped: ${server.stderr()}`);
+        await randomPause(20);
+        const acked = stream.acked.slice();
+        const after = await reboot(await powerCut(disk, trials), 'data/data.json', 'data');
+        if (after.fsck !== 0) dirtyFsck.push(trials);
+        const data = after.stored;
+        if (!data || data instanceof Error) {
+          assert.fail(`cut ${trials}: the data would not load after the reboot, data.json is ${damage(after.text)} (${data?.message})`);
+        }
+        assert.deepEqual(lostChanges(snapshotOfData(data), acked), [], `cut ${trials}: acknowledged changes lost`);
+        checked += acked.length;
       }
-      assert.deepEqual(lostChanges(snapshotOfData(data), acked), [], `cut ${trials}: acknowledged changes lost`);
-      checked += acked.length;
+    } finally {
+      stream.stop();
+      await running;
+      await server.stop('SIGTERM');
     }
-  } finally {
-    stream.stop();
-    await running;
-    await server.stop('SIGTERM');
-  }
-  t.diagnostic(`power-cut trials: ${trials}, acknowledged changes: ${stream.acked.length}, lost: 0 (changes checked across all cuts: ${checked})`);
-  t.diagnostic(`filesystem not clean after journal replay in cuts: ${dirtyFsck.length ? dirtyFsck.join(', ') : 'none'}`);
-  assert.ok(trials >= 20, `only ${trials} power cuts in ${SERVER_BUDGET_MS} ms`);
-  assert.deepEqual(dirtyFsck, [], 'every cut must leave a filesystem that e2fsck finds clean after the journal replay');
-});
+    t.diagnostic(`power-cut trials: ${trials}, acknowledged changes: ${stream.acked.length}, lost: 0 (changes checked across all cuts: ${checked})`);
+    t.diagnostic(`filesystem not clean after journal replay in cuts: ${dirtyFsck.length ? dirtyFsck.join(', ') : 'none'}`);
+    assert.ok(trials >= 20, `only ${trials} power cuts in ${SERVER_BUDGET_MS} ms`);
+    assert.deepEqual(dirtyFsck, [], 'every cut must leave a filesystem that e2fsck finds clean after the journal replay');
+  });
 
-// Evidence, reported rather than asserted: lowdb's stock JSONFile adapter (steno: temp file and
-// rename, no fsync) in the same harness. Its acknowledgements run ahead of the disk.
-test('the same power cuts against lowdb stock JSONFile adapter (reported, not asserted)', async (t) => {
-  const disk = await mountedDisk(t);
-  const db = new Low<{ seq: number; items: string[] }>(new JSONFile(path.join(disk.mountPoint, 'stock.json')), { seq: 0, items: [] });
-  let acked = 0;
-  let stopped = false;
-  const writer = (async () => {
-    while (!stopped) {
-      const seq = acked + 1;
-      db.data.seq = seq;
-      db.data.items = [...db.data.items.slice(-199), `change ${seq} ${'x'.repeat(100)}`];
-      await db.write();
-      acked = seq;
-      // Yield like a server between requests, so the copies get the CPU too.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  })();
-  const started = Date.now();
-  const outcomes = { trials: 0, lostTrials: 0, lostChanges: 0, damaged: new Map<string, number>() };
-  try {
-    while (outcomes.trials < MAX_TRIALS && Date.now() - started < STOCK_BUDGET_MS) {
-      outcomes.trials += 1;
-      await randomPause(100);
-      const before = acked;
-      const after = await reboot(await powerCut(disk, outcomes.trials), 'stock.json');
-      let seq: number | undefined;
-      try {
-        seq = (JSON.parse(after.text ?? '') as { seq: number }).seq;
-      } catch {
-        const kind = damage(after.text);
-        outcomes.damaged.set(kind, (outcomes.damaged.get(kind) ?? 0) + 1);
+  // Evidence, reported rather than asserted: lowdb's stock JSONFile adapter (steno: temp file and
+  // rename, no fsync) in the same harness. Its acknowledgements run ahead of the disk.
+  it('the same power cuts against lowdb stock JSONFile adapter (reported, not asserted)', async (t) => {
+    const disk = await mountedDisk(t);
+    const db = new Low<{ seq: number; items: string[] }>(new JSONFile(path.join(disk.mountPoint, 'stock.json')), { seq: 0, items: [] });
+    let acked = 0;
+    let stopped = false;
+    const writer = (async () => {
+      while (!stopped) {
+        const seq = acked + 1;
+        db.data.seq = seq;
+        db.data.items = [...db.data.items.slice(-199), `change ${seq} ${'x'.repeat(100)}`];
+        await db.write();
+        acked = seq;
+        // Yield like a server between requests, so the copies get the CPU too.
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      const lost = before - (seq ?? 0);
-      if (lost > 0) {
-        outcomes.lostTrials += 1;
-        outcomes.lostChanges += lost;
+    })();
+    const started = Date.now();
+    const outcomes = { trials: 0, lostTrials: 0, lostChanges: 0, damaged: new Map<string, number>() };
+    try {
+      while (outcomes.trials < MAX_TRIALS && Date.now() - started < STOCK_BUDGET_MS) {
+        outcomes.trials += 1;
+        await randomPause(100);
+        const before = acked;
+        const after = await reboot(await powerCut(disk, outcomes.trials), 'stock.json');
+        let seq: number | undefined;
+        try {
+          seq = (JSON.parse(after.text ?? '') as { seq: number }).seq;
+        } catch {
+          const kind = damage(after.text);
+          outcomes.damaged.set(kind, (outcomes.damaged.get(kind) ?? 0) + 1);
+        }
+        const lost = before - (seq ?? 0);
+        if (lost > 0) {
+          outcomes.lostTrials += 1;
+          outcomes.lostChanges += lost;
+        }
       }
+    } finally {
+      stopped = true;
+      await writer;
     }
-  } finally {
-    stopped = true;
-    await writer;
-  }
-  t.diagnostic(
-    `stock JSONFile: power-cut trials: ${outcomes.trials}, acknowledged writes: ${acked}, ` +
-      `cuts that lost acknowledged writes: ${outcomes.lostTrials}, acknowledged writes lost in all: ${outcomes.lostChanges}, ` +
-      `data file missing or unreadable: ${JSON.stringify(Object.fromEntries(outcomes.damaged))}`,
-  );
-  assert.ok(outcomes.trials > 0);
+    t.diagnostic(
+      `stock JSONFile: power-cut trials: ${outcomes.trials}, acknowledged writes: ${acked}, ` +
+        `cuts that lost acknowledged writes: ${outcomes.lostTrials}, acknowledged writes lost in all: ${outcomes.lostChanges}, ` +
+        `data file missing or unreadable: ${JSON.stringify(Object.fromEntries(outcomes.damaged))}`,
+    );
+    assert.ok(outcomes.trials > 0);
+  });
 });

@@ -3,8 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { buildApp, createSession } from './helpers.js';
-import { decodeQr } from './qr-decode.js';
+import { buildApp, createSession } from './support/app.js';
+import { decodeQr } from './support/qr-decode.js';
 
 const pngBody = (res: request.Response) => res.body as Buffer;
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { bearer, buildApp, createSession, joinAs, listen } from './helpers.js';
-import { SseClient } from './sse-client.js';
+import { bearer, buildApp, createSession, joinAs, listen } from './support/app.js';
+import { SseClient } from './support/sse-client.js';
 
 describe('GET /api/sessions/:id/events', () => {
   it('sends the full state at once and again after every change, with the version as id', async (t) => {
@@ -88,8 +88,9 @@ describe('GET /api/sessions/:id/events', () => {
     assert.equal(built.hub.connections, 0);
   });
 
-  it('sends keep-alive comments so proxies keep the stream open', async (t) => {
-    const built = await buildApp(t, { config: { sseHeartbeatMs: 50 } });
+  it('sends keep-alive comments every SSE_HEARTBEAT_SECONDS so proxies keep the stream open', async (t) => {
+    const heartbeatMs = 500;
+    const built = await buildApp(t, { config: { sseHeartbeatMs: heartbeatMs } });
     const { url } = await listen(t, built);
     const s = await createSession(built.app);
     const client = new SseClient(`${url}/api/sessions/${s.id}/events`);
@@ -97,6 +98,8 @@ describe('GET /api/sessions/:id/events', () => {
     await client.next();
     const res = await client.ready;
     while (client.comments < 2) await once(res, 'data');
-    assert.ok(client.comments >= 2);
+    const [first, second] = client.commentTimes as [number, number];
+    const gap = second - first;
+    assert.ok(gap >= 0.8 * heartbeatMs && gap <= 2 * heartbeatMs, `${Math.round(gap)} ms between two keep-alives, expected about ${heartbeatMs}`);
   });
 });

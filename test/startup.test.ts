@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { tempDataDir } from './helpers.js';
-import { launchServer, requireMountPrivileges, sh, startServer } from './process-helpers.js';
-import { decodeQr } from './qr-decode.js';
+import { tempDataDir } from './support/app.js';
+import { launchServer, requireMountPrivileges, sh, startServer } from './support/processes.js';
+import { decodeQr } from './support/qr-decode.js';
 
 /** A refusal: exit code 1 and one line on stderr, no stack trace. */
 async function refusal(t: TestContext, dataDir: string, env: Record<string, string>): Promise<string> {

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createSession as newSession } from '../server/sessions/queue.js';
 import { storageInfo } from '../server/ops/disk.js';
 import { openStore, readStoredData, StoreUnavailableError } from '../server/store/index.js';
-import { buildApp, createSession, tempDataDir } from './helpers.js';
+import { buildApp, createSession, tempDataDir } from './support/app.js';
 
 const session = (id: string, name = id) =>
   newSession({ id, name, hostKeyHash: 'h', origin: 'http://localhost', now: new Date('2026-11-20T20:00:00Z') });

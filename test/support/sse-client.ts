@@ -13,6 +13,8 @@ export class SseClient {
   private buffer = '';
   private ended = false;
   comments = 0;
+  /** When each comment (a keep-alive) arrived, from performance.now(). */
+  readonly commentTimes: number[] = [];
   readonly ready: Promise<http.IncomingMessage>;
   private req: http.ClientRequest;
 
@@ -45,7 +47,10 @@ export class SseClient {
       const event: SseEvent = { event: 'message', id: undefined, data: '' };
       let hasData = false;
       for (const line of block.split('\n')) {
-        if (line.startsWith(':')) this.comments += 1;
+        if (line.startsWith(':')) {
+          this.comments += 1;
+          this.commentTimes.push(performance.now());
+        }
         else if (line.startsWith('event: ')) event.event = line.slice(7);
         else if (line.startsWith('id: ')) event.id = line.slice(4);
         else if (line.startsWith('data: ')) {

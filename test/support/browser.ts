@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
-import { buildApp, type TestApp } from './helpers.js';
+import { buildApp, type TestApp } from './app.js';
 import { decodeQr } from './qr-decode.js';
 
-const ROOT = new URL('../../', import.meta.url);
+const ROOT = new URL('../../../', import.meta.url);
 export const ARTIFACTS = path.join(ROOT.pathname, 'test-artifacts');
 
 const CANDIDATES = [

@@ -1,7 +1,7 @@
 // A stream of real API changes from several concurrent clients, and a ledger of every change the
 // server acknowledged with a 2xx: after a crash, a shutdown or a power cut, each one must still be there.
-import type { PublicState } from '../server/sessions/view.js';
-import type { DbData } from '../server/store/index.js';
+import type { PublicState } from '../../server/sessions/view.js';
+import type { DbData } from '../../server/store/index.js';
 
 export type FactKind = 'session' | 'singer' | 'request' | 'started';
 

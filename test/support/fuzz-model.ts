@@ -3,7 +3,7 @@
 // server's code; and `apply`, which sends an operation over HTTP and checks the answer against it.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { expectedFairIndex } from '../scripts/bench/invariants.js';
+import { expectedFairIndex } from '../../scripts/bench/invariants.js';
 import { TIMEOUT_MS } from './fuzz-requests.js';
 
 export type Op =

@@ -5,11 +5,11 @@ import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { PublicState } from '../server/sessions/view.js';
-import { readStoredData, type DbData } from '../server/store/index.js';
+import type { PublicState } from '../../server/sessions/view.js';
+import { readStoredData, type DbData } from '../../server/store/index.js';
 
-/** Next to this file once compiled: dist/test/ → dist/server/main.js. */
-export const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
+/** Next to this file once compiled: dist/test/support/ → dist/server/main.js. */
+export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 
 export interface Exit {
   code: number | null;

@@ -7,13 +7,13 @@ import type { TestContext } from 'node:test';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import request from 'supertest';
-import { createApp } from '../server/app.js';
-import { testConfig, type Config } from '../server/config.js';
-import type { EventHub } from '../server/events.js';
-import type { QrCodes } from '../server/qr.js';
-import { buildServices } from '../server/services.js';
-import type { SessionChanges } from '../server/sessions/changes.js';
-import { openStore, readStoredData, serializeData, type SessionStore } from '../server/store/index.js';
+import { createApp } from '../../server/app.js';
+import { testConfig, type Config } from '../../server/config.js';
+import type { EventHub } from '../../server/events.js';
+import type { QrCodes } from '../../server/qr.js';
+import { buildServices } from '../../server/services.js';
+import type { SessionChanges } from '../../server/sessions/changes.js';
+import { openStore, readStoredData, serializeData, type SessionStore } from '../../server/store/index.js';
 
 export interface TestApp {
   app: Express;

@@ -3,11 +3,11 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 
-/** The compiled operator scripts, next to this file once built: dist/test/ → dist/scripts/. */
-export const scriptPath = (name: string): string => fileURLToPath(new URL(`../scripts/${name}.js`, import.meta.url));
+/** The compiled operator scripts, next to this file once built: dist/test/support/ → dist/scripts/. */
+export const scriptPath = (name: string): string => fileURLToPath(new URL(`../../scripts/${name}.js`, import.meta.url));
 
 /** The repository's own test/fixtures (fixtures are not compiled). */
-export const fixturePath = (rel: string): string => fileURLToPath(new URL(`../../test/fixtures/${rel}`, import.meta.url));
+export const fixturePath = (rel: string): string => fileURLToPath(new URL(`../../../test/fixtures/${rel}`, import.meta.url));
 
 export interface ScriptResult {
   code: number;
