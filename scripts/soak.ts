@@ -230,8 +230,8 @@ async function main(): Promise<void> {
     log(`memory: ${(afterWarmup / 1048576).toFixed(1)} MB after warm-up, ${(atEnd / 1048576).toFixed(1)} MB at the end (${(growth * 100).toFixed(1)} %)`);
     if (!(growth < 0.1)) failures.push(`memory grew ${(growth * 100).toFixed(1)} % after warm-up (limit 10 %)`);
 
-    const code = await server.stop();
-    if (code !== 0) failures.push(`the server exited with ${code} on SIGTERM`);
+    const { code, signal } = await server.stop();
+    if (code !== 0) failures.push(`the server exited with ${code ?? signal} on SIGTERM`);
     // 4xx answers are logged at warn by design, and so is the temp DATA_DIR this run chose;
     // anything else at warn or above is a problem.
     const harmless = (line: string) => line.includes('"msg":"request completed"') || line.includes('ALLOW_EPHEMERAL_DATA');

@@ -12,7 +12,7 @@ import { testConfig } from '../server/config.js';
 import { buildServices } from '../server/services.js';
 import { openStore } from '../server/store/index.js';
 import { bearer, buildApp, createSession, joinAs, listen, tempDataDir } from './support/app.js';
-import { SseClient } from './support/sse-client.js';
+import { SseClient } from '../scripts/bench/sse-client.js';
 
 const LINK = `https://example.com/karaoke/${'x'.repeat(440)}`;
 

@@ -6,7 +6,7 @@ import { renderQrPng } from '../server/qr.js';
 import { listBackups } from '../server/store/index.js';
 import { bearer, buildApp, createSession, durableText, joinAs, listen, queueOf, requestSong } from './support/app.js';
 import { readDataFile } from './support/processes.js';
-import { SseClient } from './support/sse-client.js';
+import { SseClient } from '../scripts/bench/sse-client.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 const admin = () => bearer(TOKEN);

@@ -9,7 +9,7 @@ import { renderQrPng } from '../server/qr.js';
 import { buildApp, createSession, joinAs, listen } from './support/app.js';
 import { captureLog } from './support/ops.js';
 import { readDataFile } from './support/processes.js';
-import { SseClient } from './support/sse-client.js';
+import { SseClient } from '../scripts/bench/sse-client.js';
 
 const DAY = 24 * 60 * 60_000;
 const T0 = Date.parse('2024-03-01T20:00:00.000Z');

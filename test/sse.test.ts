@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { bearer, buildApp, createSession, joinAs, listen } from './support/app.js';
-import { SseClient } from './support/sse-client.js';
+import { SseClient } from '../scripts/bench/sse-client.js';
 
 describe('GET /api/sessions/:id/events', () => {
   it('sends the full state at once and again after every change, with the version as id', async (t) => {

@@ -151,8 +151,8 @@ async function main(): Promise<void> {
   };
   const stop = async (server: StartedServer) => {
     running.splice(running.indexOf(server), 1);
-    const code = await server.stop();
-    if (code !== 0) throw new Error(`the server exited with ${code}:\n${server.output()}`);
+    const { code, signal } = await server.stop();
+    if (code !== 0) throw new Error(`the server exited with ${code ?? signal}:\n${server.output()}`);
   };
   try {
     const seedDir = path.join(work, 'seed');

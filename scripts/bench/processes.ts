@@ -1,8 +1,10 @@
-// Child processes for the benchmark and the soak: the production server, the baseline server and
-// the load generators, each started with the Node binary under test.
+// Child processes for the tests, the benchmark and the soak: the production server, the baseline
+// server and the load generators, each started with the Node binary under test.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** Compiled next to this file, so these resolve inside whichever dist folder is running. */
@@ -11,18 +13,34 @@ export const BASELINE_MAIN = fileURLToPath(new URL('./baseline-server.js', impor
 export const LOAD_MAIN = fileURLToPath(new URL('./load.js', import.meta.url));
 export const FANOUT_MAIN = fileURLToPath(new URL('./sse-clients.js', import.meta.url));
 
-export interface ServerProcess {
-  url: string;
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A child process watched the same way for the tests, the benchmark and the soak. */
+export interface WatchedProcess {
   pid: number;
   child: ChildProcess;
+  /** The port from the server's "listening" log line (LOG_LEVEL info or lower); rejects if the process exits first. */
+  listening: Promise<number>;
+  /** Settles once the process has exited and its output is fully read. */
+  exited: Promise<Exit>;
   /** Resident memory from /proc, in bytes; 0 once the process is gone. */
   rssBytes(): number;
-  /** SIGTERM, then the exit code (SIGKILL after the timeout, which counts as a failure). */
-  stop(timeoutMs?: number): Promise<number | null>;
-  /** What the process printed (last 64 KB), for error messages. */
+  /** Send `signal` (SIGTERM by default), SIGKILL after `killAfterMs`; resolves with how it ended. */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<Exit>;
+  /** What it printed on stdout (the JSON log lines) and stderr, each the last 64 KB. */
+  stdout(): string;
+  stderr(): string;
+  /** Both, for error messages. */
   output(): string;
   /** Every log line at warn level or above (pino JSON), from the whole run (up to 1,000). */
   warnings(): string[];
+}
+
+export interface ServerProcess extends WatchedProcess {
+  url: string;
 }
 
 export function freePort(): Promise<number> {
@@ -61,36 +79,69 @@ export function spawnNode({ node, args, env, cpus }: SpawnOptions): ChildProcess
   return spawn(cmd as string, argv as string[], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function wrap(child: ChildProcess, url: string): ServerProcess {
-  let captured = '';
-  let partial = '';
+const KEEP_CHARS = 65_536;
+
+export function watch(child: ChildProcess): WatchedProcess {
+  const out = { stdout: '', stderr: '' };
   const warnings: string[] = [];
-  const keep = (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    captured = (captured + text).slice(-65_536);
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (/"level":(40|50|60)/.test(line) && warnings.length < 1000) warnings.push(line);
+  let onListening: (port: number) => void = () => {};
+  const listening = new Promise<number>((resolve) => (onListening = resolve));
+  // Every line is read, not only the first ones: a full pipe would block the process.
+  const read = (name: 'stdout' | 'stderr', stream: Readable | null) => {
+    if (!stream) return;
+    createInterface({ input: stream }).on('line', (line) => {
+      out[name] = (out[name] + line + '\n').slice(-KEEP_CHARS);
+      if (/"level":(40|50|60)/.test(line) && warnings.length < 1000) warnings.push(line);
+      // "listening: open http://…": the bound port is a field, the address is for people.
+      if (name === 'stdout' && line.includes('"msg":"listening')) {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg?.startsWith('listening') && typeof entry.port === 'number') onListening(entry.port);
+      }
+    });
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  read('stdout', child.stdout);
+  read('stderr', child.stderr);
+  const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const failed = exited.then((e) => {
+    throw new Error(`the process exited before listening (code ${e.code}, signal ${e.signal}): ${out.stderr.trim()}`);
+  });
+  const waiting = Promise.race([listening, failed]);
+  waiting.catch(() => {}); // callers that expect a refusal never await it
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
-    url,
     pid: child.pid ?? -1,
     child,
-    rssBytes: () => (child.exitCode === null && child.pid ? readRssBytes(child.pid) : 0),
-    output: () => captured,
+    listening: waiting,
+    exited,
+    rssBytes: () => (running() && child.pid ? readRssBytes(child.pid) : 0),
+    stdout: () => out.stdout,
+    stderr: () => out.stderr,
+    output: () => out.stdout + out.stderr,
     warnings: () => [...warnings],
-    async stop(timeoutMs = 20_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      const code = await exited;
+    async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 20_000) {
+      if (!running()) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      const exit = await exited;
       clearTimeout(timer);
-      return code;
+      return exit;
     },
   };
+}
+
+export interface LaunchOptions {
+  /** The Node binary (default: the one running this). */
+  node?: string | undefined;
+  dataDir: string;
+  /** The server's environment besides PATH and DATA_DIR: nothing else leaks in from the caller's shell. */
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+  cpus?: string | undefined;
+}
+
+/** Start the compiled server (dist/server/main.js) as its own process, the way a platform does. */
+export function launchServer({ node = process.execPath, dataDir, env = {}, nodeArgs = [], cpus }: LaunchOptions): WatchedProcess {
+  return watch(spawnNode({ node, args: [...nodeArgs, SERVER_MAIN], cpus, env: { DATA_DIR: dataDir, ...env } }));
 }
 
 /** Poll until `url` answers 200. Resolves with the milliseconds since `since` (a performance.now()). */
@@ -131,9 +182,10 @@ export async function startProjectServer(options: ProjectServerOptions): Promise
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const since = performance.now();
-  const child = spawnNode({
+  const server = launchServer({
     node: options.node,
-    args: [...(options.nodeArgs ?? []), SERVER_MAIN],
+    dataDir: options.dataDir,
+    nodeArgs: options.nodeArgs ?? [],
     cpus: options.cpus,
     env: {
       NODE_ENV: 'production',
@@ -141,16 +193,14 @@ export async function startProjectServer(options: ProjectServerOptions): Promise
       ALLOW_EPHEMERAL_DATA: '1',
       HOST: '127.0.0.1',
       PORT: String(port),
-      DATA_DIR: options.dataDir,
       RATE_LIMIT: 'off',
       LOG_LEVEL: 'warn',
       ...options.env,
     },
   });
-  const server = wrap(child, url);
   try {
-    const readyMs = await waitForOk(`${url}/healthz`, child, since);
-    return { ...server, readyMs };
+    const readyMs = await waitForOk(`${url}/healthz`, server.child, since);
+    return { ...server, url, readyMs };
   } catch (err) {
     await server.stop();
     throw new Error(`${(err as Error).message}\n${server.output()}`);
@@ -160,7 +210,7 @@ export async function startProjectServer(options: ProjectServerOptions): Promise
 export async function startBaselineServer(node: string, cpus?: string): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawnNode({ node, args: [BASELINE_MAIN], cpus, env: { NODE_ENV: 'production', PORT: String(port) } });
-  const server = wrap(child, `http://127.0.0.1:${port}`);
+  const server = { ...watch(child), url: `http://127.0.0.1:${port}` };
   try {
     await waitForOk(`${server.url}/hello`, child, performance.now());
     return server;

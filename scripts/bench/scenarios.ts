@@ -249,8 +249,8 @@ export async function coldStartScenario(ctx: BenchContext, dataDir: string, sess
   for (let i = 0; i < runs; i += 1) {
     const server = await startProjectServer({ node: ctx.node, dataDir, cpus: ctx.serverCpus, nodeArgs: ctx.serverArgs });
     times.push(server.readyMs);
-    const code = await server.stop();
-    if (code !== 0) throw new Error(`the server exited with ${code} after a cold start:\n${server.output()}`);
+    const { code, signal } = await server.stop();
+    if (code !== 0) throw new Error(`the server exited with ${code ?? signal} after a cold start:\n${server.output()}`);
   }
   const sorted = [...times].sort((a, b) => a - b);
   ctx.log(`  cold start with ${sessions} sessions: ${sorted.map((t) => t.toFixed(0)).join(', ')} ms`);

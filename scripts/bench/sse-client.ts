@@ -1,5 +1,5 @@
-// A plain HTTP event-stream client: what a phone's EventSource does, minus the reconnecting, which
-// the callers do themselves so they can count and time it.
+// The one event-stream client of the tests, the benchmark and the soak: what a phone's EventSource
+// does, minus the reconnecting, which the callers do themselves so they can count and time it.
 import http from 'node:http';
 import net from 'node:net';
 
@@ -11,15 +11,20 @@ export interface SseEvent {
 
 export interface SseHandlers {
   onEvent(event: SseEvent): void;
+  /** A comment line (the server's keep-alive). */
+  onComment?(): void;
   /** The stream ended or broke; `error` is set when it broke. */
   onClose?(error?: Error): void;
 }
 
-/** Splits the stream into events; comments (keep-alives) and `retry:` blocks carry no data and are skipped. */
+/** Splits the stream into events; comments (keep-alives) and `retry:` blocks carry no data and are not events. */
 export class SseParser {
   private buffer = '';
 
-  constructor(private readonly emit: (event: SseEvent) => void) {}
+  constructor(
+    private readonly emit: (event: SseEvent) => void,
+    private readonly comment: () => void = () => {},
+  ) {}
 
   push(chunk: string): void {
     this.buffer += chunk;
@@ -37,7 +42,10 @@ export class SseParser {
     let event = 'message';
     const data: string[] = [];
     for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
+      if (line.startsWith(':')) {
+        this.comment();
+        continue;
+      }
       const colon = line.indexOf(':');
       const field = colon === -1 ? line : line.slice(0, colon);
       const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
@@ -55,9 +63,17 @@ export interface SseConnection {
   close(): void;
 }
 
+export interface SseStream extends SseConnection {
+  /** The response, once its headers arrive: status and headers. */
+  response: Promise<http.IncomingMessage>;
+}
+
 /** Open one stream on its own socket (no agent, as separate phones would). */
-export function openSse(url: string, handlers: SseHandlers): SseConnection {
-  const parser = new SseParser((e) => handlers.onEvent(e));
+export function openSse(url: string, handlers: SseHandlers): SseStream {
+  const parser = new SseParser(
+    (e) => handlers.onEvent(e),
+    () => handlers.onComment?.(),
+  );
   let closed = false;
   const finish = (error?: Error) => {
     if (closed) return;
@@ -65,9 +81,9 @@ export function openSse(url: string, handlers: SseHandlers): SseConnection {
     handlers.onClose?.(error);
   };
   const req = http.request(url, { agent: false, headers: { Accept: 'text/event-stream' } });
-  const ready = new Promise<number>((resolve, reject) => {
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', (res) => {
-      resolve(res.statusCode ?? 0);
+      resolve(res);
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => parser.push(chunk));
       res.once('end', () => finish());
@@ -79,16 +95,66 @@ export function openSse(url: string, handlers: SseHandlers): SseConnection {
       finish(err);
     });
   });
+  const ready = response.then((res) => res.statusCode ?? 0);
   // The caller may never await `ready`; a refused connection is reported through onClose.
   ready.catch(() => {});
+  response.catch(() => {});
   req.end();
   return {
     ready,
+    response,
     close: () => {
       closed = true;
       req.destroy();
     },
   };
+}
+
+/** openSse for a test: events queue up in order and next() awaits the next one. */
+export class SseClient {
+  private readonly events: SseEvent[] = [];
+  private readonly waiters: ((e: SseEvent | null) => void)[] = [];
+  private ended = false;
+  private readonly stream: SseStream;
+  comments = 0;
+  /** When each comment (a keep-alive) arrived, from performance.now(). */
+  readonly commentTimes: number[] = [];
+  /** The response once its headers arrive; rejects if the connection fails. */
+  readonly ready: Promise<http.IncomingMessage>;
+
+  constructor(url: string) {
+    this.stream = openSse(url, {
+      onEvent: (event) => {
+        const waiter = this.waiters.shift();
+        if (waiter) waiter(event);
+        else this.events.push(event);
+      },
+      onComment: () => {
+        this.comments += 1;
+        this.commentTimes.push(performance.now());
+      },
+      onClose: () => this.finish(),
+    });
+    this.ready = this.stream.response;
+  }
+
+  private finish(): void {
+    this.ended = true;
+    for (const waiter of this.waiters.splice(0)) waiter(null);
+  }
+
+  /** The next event, or null once the stream has ended. */
+  next(): Promise<SseEvent | null> {
+    const queued = this.events.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  close(): void {
+    this.stream.close();
+    this.finish();
+  }
 }
 
 /**

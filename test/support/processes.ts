@@ -1,82 +1,34 @@
 // The durability tests run the compiled server the way a platform does: as its own process,
 // killed, stopped and restarted from the outside, with DATA_DIR on real (and sometimes broken) disks.
-import { execFile, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFile } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { launchServer as launch, type WatchedProcess } from '../../scripts/bench/processes.js';
 import type { PublicState } from '../../server/sessions/view.js';
 import { readStoredData, type DbData } from '../../server/store/index.js';
 
-/** Next to this file once compiled: dist/test/support/ → dist/server/main.js. */
-export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
+export type { Exit } from '../../scripts/bench/processes.js';
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-export interface LaunchedServer {
-  readonly pid: number;
-  /** The port from the "listening" log line; rejects if the process exits first. */
-  readonly listening: Promise<number>;
-  /** Settles once the process has exited and its output is fully read. */
-  readonly exited: Promise<Exit>;
-  stderr(): string;
-  /** The JSON log lines so far (the last 20,000 characters). */
-  stdout(): string;
-  stop(signal: NodeJS.Signals): Promise<Exit>;
-}
+export type LaunchedServer = WatchedProcess;
 
 export interface RunningServer extends LaunchedServer {
   readonly url: string;
 }
 
-/** A clean environment: nothing from the caller's shell (PUBLIC_URL, NODE_ENV...) leaks in. */
-function serverEnv(dataDir: string, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT: '0',
-    ...extra,
-  };
-}
+/** The tests' environment: nothing from the caller's shell (PUBLIC_URL, NODE_ENV...) leaks in. */
+const TEST_ENV = {
+  NODE_ENV: 'test',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+  RATE_LIMIT: '0',
+};
 
-/** Start the server on `dataDir`; it is SIGKILLed after the test if still running. */
+/** Start the server on `dataDir`, on the Node running the tests; it is SIGKILLed after the test if still running. */
 export function launchServer(t: TestContext, dataDir: string, env: Record<string, string> = {}): LaunchedServer {
-  // process.execPath: the server runs on the same Node as the tests (20 locally, 24 in production).
-  const child = spawn(process.execPath, [SERVER_MAIN], { env: serverEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-20_000);
-  });
-  const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  const listening = new Promise<number>((resolve, reject) => {
-    // Every line is read, not only the first ones: a full stdout pipe would block the server.
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      stdout = (stdout + line + '\n').slice(-20_000);
-      if (!line.includes('"msg":"listening')) return;
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      // "listening: open http://…": the bound port is a field, the address only for people.
-      if (entry.msg?.startsWith('listening') && typeof entry.port === 'number') resolve(entry.port);
-    });
-    void exited.then((e) =>
-      reject(new Error(`server exited before listening (code ${e.code}, signal ${e.signal}): ${stderr.trim()}`)),
-    );
-  });
-  listening.catch(() => {}); // callers that expect a refusal never await it
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (running()) child.kill(signal);
-    return exited;
-  };
-  t.after(() => stop('SIGKILL'));
-  return { pid: child.pid!, listening, exited, stderr: () => stderr, stdout: () => stdout, stop };
+  const server = launch({ dataDir, env: { ...TEST_ENV, ...env } });
+  t.after(() => server.stop('SIGKILL'));
+  return server;
 }
 
 export async function startServer(t: TestContext, dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
