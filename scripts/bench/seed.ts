@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from '../../server/model/session.js';
 import { writeFileDurable } from '../../server/lib/durable-file.js';
-import { DATA_FILE, parseData, serializeData } from '../../server/store/index.js';
+import { DATA_FILE, readStoredData, serializeData } from '../../server/store/index.js';
 
 /** A small deterministic PRNG (mulberry32): the same seed gives the same store in every run. */
 export function rng(seed: number): () => number {
@@ -131,12 +131,12 @@ export async function seedThroughApi(url: string, count: number, concurrency = 8
  * what a venue holds) under fresh ids until the count is reached. Returns every session id.
  */
 export async function padStore(fromDir: string, toDir: string, target: number, hotId: string, seed = 2): Promise<string[]> {
-  const file = path.join(fromDir, DATA_FILE);
-  const { data } = parseData(JSON.parse(await fs.readFile(file, 'utf8')), file);
+  // What a restart would load: data.json with the journal replayed onto it.
+  const data = await readStoredData(fromDir);
   const hot = data.sessions[hotId];
-  if (!hot) throw new Error(`session ${hotId} is not in ${file}`);
+  if (!hot) throw new Error(`session ${hotId} is not in ${fromDir}`);
   const templates = Object.values(data.sessions).filter((s) => s.id !== hotId);
-  if (templates.length === 0) throw new Error(`no sessions besides ${hotId} in ${file} to copy`);
+  if (templates.length === 0) throw new Error(`no sessions besides ${hotId} in ${fromDir} to copy`);
   const random = rng(seed);
   const sessions: Record<string, StoredSession> = { [hotId]: hot };
   for (const s of templates.slice(0, target - 1)) sessions[s.id] = s;
