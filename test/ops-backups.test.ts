@@ -131,13 +131,13 @@ describe('backups', () => {
     const dataFile = path.join(app.dataDir, 'data.json');
     const afterDelete = await durableText(app.dataDir);
 
-    const refused = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
+    const refused = await runScript('local-backups', ['--data-dir', app.dataDir, '--restore', written.name]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /held by another server process \(pid \d+/);
     assert.equal(await durableText(app.dataDir), afterDelete);
 
     await app.close();
-    const done = await runScript('backups', ['--data-dir', app.dataDir, '--restore', written.name]);
+    const done = await runScript('local-backups', ['--data-dir', app.dataDir, '--restore', written.name]);
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, new RegExp(`restored ${written.name} \\(1 session`));
     assert.equal(await fs.readFile(dataFile, 'utf8'), await fs.readFile(fileOf(app.dataDir, written), 'utf8'));
@@ -156,21 +156,21 @@ describe('backups', () => {
     const broken = await writeBackup(dataDir, '{"version":1,"sess', 'scheduled', new Date('2024-05-01T21:00:00Z'));
     await fs.writeFile(path.join(dataDir, 'data.json'), 'current');
 
-    const listed = await runScript('backups', ['--data-dir', dataDir]);
+    const listed = await runScript('local-backups', ['--data-dir', dataDir]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`${good.name} .*0 session\\(s\\), schema v1`));
     assert.match(listed.stdout, new RegExp(`${broken.name} .*NOT RESTORABLE: .*not valid JSON`));
 
-    const bad = await runScript('backups', ['--data-dir', dataDir, '--restore', broken.name]);
+    const bad = await runScript('local-backups', ['--data-dir', dataDir, '--restore', broken.name]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /not valid JSON/);
-    const unknown = await runScript('backups', ['--data-dir', dataDir, '--restore', '../data.json']);
+    const unknown = await runScript('local-backups', ['--data-dir', dataDir, '--restore', '../data.json']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /No backup named "..\/data.json"/);
     assert.equal(await fs.readFile(path.join(dataDir, 'data.json'), 'utf8'), 'current');
     assert.equal((await listBackups(dataDir)).length, 2);
 
-    const usage = await runScript('backups', ['--data-dir', dataDir, '--restor', 'x']);
+    const usage = await runScript('local-backups', ['--data-dir', dataDir, '--restor', 'x']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--help/);
   });
@@ -195,7 +195,7 @@ describe('backups', () => {
     assert.equal((await refused.exited).code, 1);
     assert.match(refused.stderr(), /data\.json is not valid JSON/);
 
-    const restored = await runScript('backups', ['--data-dir', dataDir, '--restore', 'latest']);
+    const restored = await runScript('local-backups', ['--data-dir', dataDir, '--restore', 'latest']);
     assert.equal(restored.code, 0, restored.stderr);
     const third = await startServer(t, dataDir);
     const res = await fetch(`${third.url}/api/sessions/${session.id}`);
@@ -207,7 +207,7 @@ describe('backups', () => {
     const dataDir = await tempDataDir(t);
     const backup = await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'scheduled');
     await fs.chown(dataDir, 1000, 1000);
-    const result = await runScript('backups', ['--data-dir', dataDir, '--restore', backup.name]);
+    const result = await runScript('local-backups', ['--data-dir', dataDir, '--restore', backup.name]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /belongs to uid 1000, and this runs as root/);
     await assert.rejects(fs.stat(path.join(dataDir, 'data.json')));

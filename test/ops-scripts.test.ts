@@ -15,13 +15,21 @@ async function server(t: TestContext, adminToken: string | null = TOKEN) {
 }
 
 describe('operator scripts', () => {
-  for (const name of ['backup', 'restore', 'backups', 'verify-persistence', 'import-legacy']) {
-    it(`${name} --help prints its usage and exits 0; an unknown option exits 2`, async () => {
-      const help = await runScript(name, ['--help']);
+  // The npm script an operator types, and the file it runs.
+  const scripts = [
+    ['backup', 'download-export'],
+    ['restore', 'upload-export'],
+    ['backups', 'local-backups'],
+    ['verify-persistence', 'verify-persistence'],
+    ['import-legacy', 'import-legacy'],
+  ] as const;
+  for (const [name, file] of scripts) {
+    it(`${name} (${file}) --help prints its usage and exits 0; an unknown option exits 2`, async () => {
+      const help = await runScript(file, ['--help']);
       assert.equal(help.code, 0, help.stderr);
       assert.match(help.stdout, new RegExp(`^Usage: npm run ${name} -- `));
       assert.match(help.stdout, /Exit status: 0/);
-      const bad = await runScript(name, ['--no-such-option']);
+      const bad = await runScript(file, ['--no-such-option']);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /Run with --help for usage/);
     });
@@ -36,34 +44,34 @@ describe('operator scripts', () => {
     const out = path.join(dir, 'export.json');
 
     // The token from the environment, as the docs advise.
-    const saved = await runScript('backup', ['--url', url, '--out', out], { ADMIN_TOKEN: TOKEN });
+    const saved = await runScript('download-export', ['--url', url, '--out', out], { ADMIN_TOKEN: TOKEN });
     assert.equal(saved.code, 0, saved.stderr);
     assert.match(saved.stdout, /saved 1 session\(s\), \d+ bytes, schema version 1, to /);
     assert.equal(await fs.readFile(out, 'utf8'), await durableText(app.dataDir));
     assert.equal((await fs.stat(out)).mode & 0o777, 0o600);
 
-    const again = await runScript('backup', ['--url', url, '--token', TOKEN, '--out', out]);
+    const again = await runScript('download-export', ['--url', url, '--token', TOKEN, '--out', out]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already exists/);
-    assert.equal((await runScript('backup', ['--url', url, '--token', TOKEN, '--out', out, '--force'])).code, 0);
+    assert.equal((await runScript('download-export', ['--url', url, '--token', TOKEN, '--out', out, '--force'])).code, 0);
   });
 
   it('backup fails clearly on a wrong token, a server without admin routes, and a server that is down', async (t) => {
     const { url } = await server(t);
-    const wrong = await runScript('backup', ['--url', url, '--token', 'not-the-right-token-at-all-000']);
+    const wrong = await runScript('download-export', ['--url', url, '--token', 'not-the-right-token-at-all-000']);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /401 unauthorized/);
 
     const plain = await server(t, null);
-    const none = await runScript('backup', ['--url', plain.url, '--token', TOKEN]);
+    const none = await runScript('download-export', ['--url', plain.url, '--token', TOKEN]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no admin endpoints: set ADMIN_TOKEN/);
 
-    const down = await runScript('backup', ['--url', 'http://127.0.0.1:9', '--token', TOKEN]);
+    const down = await runScript('download-export', ['--url', 'http://127.0.0.1:9', '--token', TOKEN]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:9/);
 
-    const noToken = await runScript('backup', ['--url', url]);
+    const noToken = await runScript('download-export', ['--url', url]);
     assert.equal(noToken.code, 2);
   });
 
@@ -73,11 +81,11 @@ describe('operator scripts', () => {
     const ann = await joinAs(app.app, s.id, 'Ann');
     await requestSong(app.app, s.id, ann.key, 'Song A');
     const file = path.join(await tempDataDir(t, 'karaoke-backup-out-'), 'export.json');
-    assert.equal((await runScript('backup', ['--url', url, '--token', TOKEN, '--out', file])).code, 0);
+    assert.equal((await runScript('download-export', ['--url', url, '--token', TOKEN, '--out', file])).code, 0);
     await requestSong(app.app, s.id, ann.key, 'Song B');
     const other = await createSession(app.app, 'After the Backup');
 
-    const restored = await runScript('restore', ['--url', url, '--file', file], { ADMIN_TOKEN: TOKEN });
+    const restored = await runScript('upload-export', ['--url', url, '--file', file], { ADMIN_TOKEN: TOKEN });
     assert.equal(restored.code, 0, restored.stderr);
     assert.match(restored.stdout, /restored 1 session\(s\) from .*: 0 added, 1 updated, 1 removed, 0 unchanged/);
     assert.match(restored.stdout, /kept its previous data as backups\/data-.*-pre-import\.json/);
@@ -98,12 +106,12 @@ describe('operator scripts', () => {
     for (const [text, message] of cases) {
       const file = path.join(dir, 'bad.json');
       await fs.writeFile(file, text);
-      const res = await runScript('restore', ['--url', url, '--token', TOKEN, '--file', file]);
+      const res = await runScript('upload-export', ['--url', url, '--token', TOKEN, '--file', file]);
       assert.equal(res.code, 1, text);
       assert.match(res.stderr, message);
       assert.match(res.stderr, /Nothing was sent/);
     }
-    const missing = await runScript('restore', ['--url', url, '--token', TOKEN, '--file', path.join(dir, 'nope.json')]);
+    const missing = await runScript('upload-export', ['--url', url, '--token', TOKEN, '--file', path.join(dir, 'nope.json')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read/);
     // Nothing reached the server: no import, so no pre-import backup either.
