@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidExportError, parseExport } from '../server/store/index.js';
 import { writeFileDurable } from '../server/lib/durable-file.js';
-import { adminToken, apiError, baseUrl, Failure, http, parseCli, runCli } from './lib/cli.js';
+import { adminToken, apiError, baseUrl, Failure, http, runCli } from './lib/cli.js';
 
 const HELP = `Usage: npm run backup -- --url BASE [--token TOKEN] [--out FILE] [--force]
 
@@ -18,18 +18,14 @@ that is on disk) from GET BASE/api/admin/export and saves it, after checking it 
 Exit status: 0 when the export was saved, 1 when it failed, 2 on bad arguments.
 Put it back with: npm run restore -- --url BASE --file FILE`;
 
-runCli('backup', async () => {
-  const args = parseCli({
-    url: { type: 'string' },
-    token: { type: 'string' },
-    out: { type: 'string' },
-    force: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  });
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
+runCli({ name: 'backup', help: HELP, options: OPTIONS }, async (args) => {
   const base = baseUrl(args.url);
   const token = adminToken(args.token);
   const res = await http(`${base}/api/admin/export`, { headers: { Authorization: `Bearer ${token}` } }, 120_000);

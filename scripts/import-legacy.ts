@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { LegacyImportError, importLegacy } from '../server/legacy/import.js';
 import { LockHeldError, UnreadableDataError } from '../server/store/index.js';
-import { baseUrl, parseCli, requireDataDirOwner, runCli, UsageError } from './lib/cli.js';
+import { baseUrl, requireDataDirOwner, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run import-legacy -- --from OLD_APP_DIR [--data-dir DIR] [--merge] [--dry-run] [--origin URL]
 
@@ -27,35 +27,29 @@ the DATA_DIR lock. It says what it did, session by session.
 Exit status: 0 when the import was done (or would be, with --dry-run), 1 when it
 was refused or failed, 2 on bad arguments.`;
 
-runCli(
-  'import-legacy',
-  async () => {
-    const args = parseCli({
-      from: { type: 'string' },
-      'data-dir': { type: 'string' },
-      merge: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      origin: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    });
-    if (args.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (!args.from) throw new UsageError('--from is required');
-    const config = loadConfig(process.env);
-    const dataDir = args['data-dir'] ? path.resolve(args['data-dir']) : config.dataDir;
-    if (!args['dry-run']) await requireDataDirOwner(dataDir);
-    const report = await importLegacy({
-      from: path.resolve(args.from),
-      dataDir,
-      merge: args.merge,
-      dryRun: args['dry-run'],
-      origin: args.origin === undefined ? undefined : baseUrl(args.origin, '--origin'),
-      publicUrl: config.publicUrl,
-    });
-    for (const line of report.lines) console.log(line);
-    return 0;
-  },
-  [LegacyImportError, LockHeldError, UnreadableDataError, ConfigError],
-);
+const OPTIONS = {
+  from: { type: 'string' },
+  'data-dir': { type: 'string' },
+  merge: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  origin: { type: 'string' },
+} as const;
+
+const plainErrors = [LegacyImportError, LockHeldError, UnreadableDataError, ConfigError];
+
+runCli({ name: 'import-legacy', help: HELP, options: OPTIONS, plainErrors }, async (args) => {
+  if (!args.from) throw new UsageError('--from is required');
+  const config = loadConfig(process.env);
+  const dataDir = args['data-dir'] ? path.resolve(args['data-dir']) : config.dataDir;
+  if (!args['dry-run']) await requireDataDirOwner(dataDir);
+  const report = await importLegacy({
+    from: path.resolve(args.from),
+    dataDir,
+    merge: args.merge,
+    dryRun: args['dry-run'],
+    origin: args.origin === undefined ? undefined : baseUrl(args.origin, '--origin'),
+    publicUrl: config.publicUrl,
+  });
+  for (const line of report.lines) console.log(line);
+  return 0;
+});

@@ -10,7 +10,7 @@ import {
   parseExport,
   restoreBackup,
 } from '../server/store/index.js';
-import { Failure, parseCli, requireDataDirOwner, runCli, UsageError } from './lib/cli.js';
+import { Failure, requireDataDirOwner, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run backups -- [--data-dir DIR] [--list | --restore NAME]
 
@@ -56,36 +56,30 @@ async function list(dataDir: string): Promise<number> {
   return 0;
 }
 
-runCli(
-  'backups',
-  async () => {
-    const args = parseCli({
-      'data-dir': { type: 'string' },
-      list: { type: 'boolean', default: false },
-      restore: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    });
-    if (args.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (args.list && args.restore !== undefined) throw new UsageError('--list and --restore do not go together');
-    const dataDir = args['data-dir'] ? path.resolve(args['data-dir']) : loadConfig(process.env).dataDir;
-    if (!(await fs.stat(dataDir).then((s) => s.isDirectory(), () => false))) throw new Failure(`${dataDir} is not a folder`);
-    if (args.restore === undefined) return list(dataDir);
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  list: { type: 'boolean', default: false },
+  restore: { type: 'string' },
+} as const;
 
-    await requireDataDirOwner(dataDir);
-    const result = await restoreBackup(dataDir, args.restore);
-    console.log(
-      `restored ${result.restored.name} (${result.sessions} session(s), schema v${result.schemaVersion}) to ${path.join(dataDir, 'data.json')}`,
-    );
-    console.log(
-      result.previous
-        ? `the state it replaced is kept as backups/${result.previous.name}`
-        : 'there was no data.json before',
-    );
-    console.log('start the server now');
-    return 0;
-  },
-  [LockHeldError, BackupNotFoundError, InvalidExportError, ConfigError],
-);
+const plainErrors = [LockHeldError, BackupNotFoundError, InvalidExportError, ConfigError];
+
+runCli({ name: 'backups', help: HELP, options: OPTIONS, plainErrors }, async (args) => {
+  if (args.list && args.restore !== undefined) throw new UsageError('--list and --restore do not go together');
+  const dataDir = args['data-dir'] ? path.resolve(args['data-dir']) : loadConfig(process.env).dataDir;
+  if (!(await fs.stat(dataDir).then((s) => s.isDirectory(), () => false))) throw new Failure(`${dataDir} is not a folder`);
+  if (args.restore === undefined) return list(dataDir);
+
+  await requireDataDirOwner(dataDir);
+  const result = await restoreBackup(dataDir, args.restore);
+  console.log(
+    `restored ${result.restored.name} (${result.sessions} session(s), schema v${result.schemaVersion}) to ${path.join(dataDir, 'data.json')}`,
+  );
+  console.log(
+    result.previous
+      ? `the state it replaced is kept as backups/${result.previous.name}`
+      : 'there was no data.json before',
+  );
+  console.log('start the server now');
+  return 0;
+});

@@ -6,9 +6,9 @@
 import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { JOURNAL_FILE, parseData } from '../server/store/index.js';
 import { sessionProblems } from './bench/invariants.js';
+import { runCli, type CliArgs } from './lib/cli.js';
 import { startProjectServer, type StartedServer } from './bench/processes.js';
 import { healthz } from './bench/scenarios.js';
 import { openSse } from './bench/sse-client.js';
@@ -23,8 +23,16 @@ Options:
   --heap-mb N    the server's V8 heap limit (default 128: what V8 picks on the 512 MB
                  production VM, a quarter of its memory; 0 for this machine's default)
   --node PATH    Node binary for the server (default: the one running this)
-  -h, --help     this help
-`;
+  -h, --help     this help`;
+
+const OPTIONS = {
+  seconds: { type: 'string', default: '60' },
+  clients: { type: 'string', default: '500' },
+  sessions: { type: 'string', default: '8' },
+  guests: { type: 'string', default: '20' },
+  'heap-mb': { type: 'string', default: '128' },
+  node: { type: 'string' },
+} as const;
 
 interface Call {
   status: number;
@@ -74,19 +82,7 @@ interface Acked {
   cancelled: Set<string>;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '60' },
-      clients: { type: 'string', default: '500' },
-      sessions: { type: 'string', default: '8' },
-      guests: { type: 'string', default: '20' },
-      'heap-mb': { type: 'string', default: '128' },
-      node: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return void process.stdout.write(HELP);
+async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
   const seconds = Number(values.seconds);
   const clients = Number(values.clients);
   const sessionCount = Number(values.sessions);
@@ -267,10 +263,10 @@ async function main(): Promise<void> {
   if (tally.unexpected.length > 20) failures.push(`... and ${tally.unexpected.length - 20} more unexpected answers`);
   if (failures.length > 0) {
     for (const f of failures) process.stdout.write(`FAIL ${f}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stdout.write('PASS\n');
+    return 1;
   }
+  process.stdout.write('PASS\n');
+  return 0;
 }
 
-void main();
+runCli({ name: 'soak', help: HELP, options: OPTIONS }, main);

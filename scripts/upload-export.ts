@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidExportError, parseExport } from '../server/store/index.js';
-import { adminToken, apiError, baseUrl, Failure, http, parseCli, runCli, UsageError } from './lib/cli.js';
+import { adminToken, apiError, baseUrl, Failure, http, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run restore -- --url BASE [--token TOKEN] --file FILE
 
@@ -26,17 +26,13 @@ interface ImportAnswer {
   backup: string;
 }
 
-runCli('restore', async () => {
-  const args = parseCli({
-    url: { type: 'string' },
-    token: { type: 'string' },
-    file: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  });
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  file: { type: 'string' },
+} as const;
+
+runCli({ name: 'restore', help: HELP, options: OPTIONS }, async (args) => {
   const base = baseUrl(args.url);
   const token = adminToken(args.token);
   if (!args.file) throw new UsageError('--file is required');

@@ -3,7 +3,7 @@ import { accessSync, constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { writeFileDurable } from '../server/lib/durable-file.js';
-import { baseUrl, Failure, parseCli, runCli, UsageError } from './lib/cli.js';
+import { baseUrl, Failure, runCli, UsageError } from './lib/cli.js';
 import { compare, record, removeSession, summary, waitForRestart, type Recorded } from './lib/persistence-check.js';
 
 const HELP = `Usage: npm run verify-persistence -- --url BASE [--restart-cmd CMD | --fly-app NAME]
@@ -117,21 +117,17 @@ async function verify(base: string, recorded: Recorded, stateFile: string, timeo
   return 0;
 }
 
-runCli('verify-persistence', async () => {
-  const args = parseCli({
-    url: { type: 'string' },
-    phase: { type: 'string', default: 'all' },
-    'restart-cmd': { type: 'string' },
-    'fly-app': { type: 'string' },
-    'state-file': { type: 'string', default: 'persistence-check.json' },
-    timeout: { type: 'string', default: '180' },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  });
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+const OPTIONS = {
+  url: { type: 'string' },
+  phase: { type: 'string', default: 'all' },
+  'restart-cmd': { type: 'string' },
+  'fly-app': { type: 'string' },
+  'state-file': { type: 'string', default: 'persistence-check.json' },
+  timeout: { type: 'string', default: '180' },
+  keep: { type: 'boolean', default: false },
+} as const;
+
+runCli({ name: 'verify-persistence', help: HELP, options: OPTIONS }, async (args) => {
   const phase = args.phase;
   if (phase !== 'all' && phase !== 'record' && phase !== 'verify') throw new UsageError('--phase must be all, record or verify');
   if (args['restart-cmd'] && args['fly-app']) throw new UsageError('--restart-cmd and --fly-app do not go together');

@@ -42,6 +42,14 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+const AdminTokenSchema = z.string().min(24, { error: 'must be at least 24 characters' });
+
+/** What is wrong with an admin token, as the check of ADMIN_TOKEN at start says it; undefined when it is fine. */
+export function adminTokenProblem(token: string): string | undefined {
+  const result = AdminTokenSchema.safeParse(token);
+  return result.success ? undefined : result.error.issues[0]?.message;
+}
+
 const EnvSchema = z.object({
   NODE_ENV: optional(z.string()),
   PORT: optional(int(0, 65535)),
@@ -70,7 +78,7 @@ const EnvSchema = z.object({
   BACKUP_KEEP: optional(int(1, 1000)),
   SESSION_TTL_DAYS: optional(int(1, 3650)),
   ALLOW_EPHEMERAL_DATA: optional(flag),
-  ADMIN_TOKEN: optional(z.string().min(24, { error: 'must be at least 24 characters' })),
+  ADMIN_TOKEN: optional(AdminTokenSchema),
   SHUTDOWN_TIMEOUT_SECONDS: optional(int(1, 300)),
 });
 

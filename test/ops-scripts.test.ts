@@ -56,6 +56,15 @@ describe('operator scripts', () => {
     assert.equal((await runScript('download-export', ['--url', url, '--token', TOKEN, '--out', out, '--force'])).code, 0);
   });
 
+  it('backup and restore check the admin token as the server checks ADMIN_TOKEN, before sending anything', async () => {
+    const flag = await runScript('download-export', ['--url', 'http://127.0.0.1:9', '--token', 'short']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /--token must be at least 24 characters/);
+    const env = await runScript('upload-export', ['--url', 'http://127.0.0.1:9', '--file', 'x.json'], { ADMIN_TOKEN: 'short' });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /ADMIN_TOKEN must be at least 24 characters/);
+  });
+
   it('backup fails clearly on a wrong token, a server without admin routes, and a server that is down', async (t) => {
     const { url } = await server(t);
     const wrong = await runScript('download-export', ['--url', url, '--token', 'not-the-right-token-at-all-000']);

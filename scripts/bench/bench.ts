@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { runCli, UsageError, type CliArgs } from '../lib/cli.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { forkWorker, LOAD_MAIN, startBaselineServer, startProjectServer, type StartedServer } from './processes.js';
 import { judge, render, type BenchResults } from './report.js';
@@ -42,8 +42,7 @@ Options:
   --cpu-prof          profile the main server (node --cpu-prof) into OUT/profiles
   --out DIR           where the JSON goes (default bench-results/)
   --quick             a small, fast run that only proves the harness works
-  -h, --help          this help
-`;
+  -h, --help          this help`;
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,43 +56,37 @@ const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold'] as con
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
-function options() {
-  const { values } = parseArgs({
-    options: {
-      sessions: { type: 'string' },
-      scale: { type: 'string' },
-      'seed-sessions': { type: 'string' },
-      connections: { type: 'string' },
-      duration: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string' },
-      fanout: { type: 'string' },
-      'fanout-rounds': { type: 'string' },
-      creates: { type: 'string' },
-      'cold-starts': { type: 'string' },
-      only: { type: 'string' },
-      node: { type: 'string' },
-      'log-level': { type: 'string', default: 'warn' },
-      'server-args': { type: 'string' },
-      pin: { type: 'boolean', default: false },
-      'cpu-prof': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
+const OPTIONS = {
+  sessions: { type: 'string' },
+  scale: { type: 'string' },
+  'seed-sessions': { type: 'string' },
+  connections: { type: 'string' },
+  duration: { type: 'string' },
+  rounds: { type: 'string' },
+  warmup: { type: 'string' },
+  fanout: { type: 'string' },
+  'fanout-rounds': { type: 'string' },
+  creates: { type: 'string' },
+  'cold-starts': { type: 'string' },
+  only: { type: 'string' },
+  node: { type: 'string' },
+  'log-level': { type: 'string', default: 'warn' },
+  'server-args': { type: 'string' },
+  pin: { type: 'boolean', default: false },
+  'cpu-prof': { type: 'boolean', default: false },
+  out: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+} as const;
+
+function options(values: CliArgs<typeof OPTIONS>) {
   const q = values.quick;
   const num = (v: string | undefined, full: number, quick: number) => {
     const n = v === undefined ? (q ? quick : full) : Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${v}`);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number: ${v}`);
     return n;
   };
   const only = values.only === undefined ? [...SCENARIOS] : values.only.split(',').map((s) => s.trim());
-  for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`);
+  for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`);
   const sessions = num(values.sessions, 1000, 20);
   return {
     sessions,
@@ -118,8 +111,8 @@ function options() {
   };
 }
 
-async function main(): Promise<void> {
-  const opts = options();
+async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
+  const opts = options(values);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const nodeVersion = execFileSync(opts.node, ['--version'], { encoding: 'utf8' }).trim();
   const results: BenchResults = {
@@ -213,9 +206,7 @@ async function main(): Promise<void> {
   const file = path.join(opts.out, `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${render(results)}\n\nresults: ${file}\n`);
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+runCli({ name: 'bench', help: HELP, options: OPTIONS }, main);

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { adminTokenProblem } from '../../server/config.js';
 
 /** Bad command line: exit 2 with a pointer to --help. */
 export class UsageError extends Error {
@@ -12,22 +13,53 @@ export class Failure extends Error {
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type ErrorClass = new (...a: never[]) => Error;
 
-/** node:util parseArgs, strict; its errors become a UsageError. */
-export function parseCli<T extends Options>(options: T, args = process.argv.slice(2)) {
+const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/** What node:util parseArgs gives for `options` (strict, no positionals), plus --help. */
+export type CliArgs<T extends Options> = ReturnType<
+  typeof parseArgs<{ options: T & typeof HELP_OPTION; args: string[]; strict: true; allowPositionals: false }>
+>['values'];
+
+export interface CliSpec<T extends Options> {
+  /** The command's name, at the start of every error line. */
+  name: string;
+  /** The usage text --help prints. */
+  help: string;
+  /** Its options, as node:util parseArgs takes them; --help (-h) is added. */
+  options: T;
+  /** Errors the operator can act on besides Failure: one line and exit 1, no stack trace. */
+  plainErrors?: readonly ErrorClass[];
+  args?: string[];
+}
+
+function parse<T extends Options>(options: T, args: string[]): CliArgs<T> {
   try {
-    return parseArgs({ options, args, strict: true, allowPositionals: false }).values;
+    return parseArgs({ options: { ...options, ...HELP_OPTION }, args, strict: true, allowPositionals: false }).values as CliArgs<T>;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 }
 
 /**
- * Run a command's main: 0 only on success, 1 on a failure, 2 on a usage error. Errors the
- * operator can act on print as one line; anything else prints in full.
+ * Run a command: parse its options (strict), print its help for --help, else run `main` with
+ * them. Exit 0 only on success, 1 on a failure, 2 on a usage error. Errors the operator can act
+ * on print as one line; anything else prints in full.
  */
-export function runCli(name: string, main: () => Promise<number | void>, plainErrors: readonly (new (...a: never[]) => Error)[] = []): void {
-  main().then(
+export function runCli<T extends Options>(
+  { name, help, options, plainErrors = [], args = process.argv.slice(2) }: CliSpec<T>,
+  main: (args: CliArgs<T>) => Promise<number | void>,
+): void {
+  const run = async () => {
+    const values = parse(options, args);
+    if ((values as { help?: boolean }).help) {
+      console.log(help);
+      return 0;
+    }
+    return main(values);
+  };
+  run().then(
     (code) => {
       process.exitCode = code ?? 0;
     },
@@ -59,10 +91,15 @@ export function baseUrl(raw: string | undefined, flag = '--url'): string {
   return url.href.replace(/\/+$/, '');
 }
 
-/** The admin token from --token or ADMIN_TOKEN (the environment keeps it out of `ps` and shell history). */
+/**
+ * The admin token from --token or ADMIN_TOKEN (the environment keeps it out of `ps` and shell
+ * history), checked as the server checks its own ADMIN_TOKEN at start.
+ */
 export function adminToken(flag: string | undefined): string {
   const token = flag ?? process.env.ADMIN_TOKEN;
   if (!token) throw new UsageError('give the admin token with --token or the ADMIN_TOKEN environment variable');
+  const problem = adminTokenProblem(token);
+  if (problem) throw new UsageError(`${flag !== undefined ? '--token' : 'ADMIN_TOKEN'} ${problem}`);
   return token;
 }
 
