@@ -9,10 +9,13 @@ import type { EventHub } from './events.js';
 import { adminRoutes } from './http/admin.js';
 import { healthRoutes } from './http/health.js';
 import { createLimiters } from './http/rate-limits.js';
+import { nightRoutes } from './http/nights.js';
 import { sessionRoutes } from './http/sessions.js';
+import { songbookRoutes } from './http/songbook.js';
 import { normalizeSessionId } from './model/session.js';
 import type { QrCodes } from './qr.js';
 import type { SessionChanges } from './sessions/changes.js';
+import type { SongbookCache } from './songbook/cache.js';
 import type { SessionStore } from './store/index.js';
 
 export interface AppDeps {
@@ -21,6 +24,7 @@ export interface AppDeps {
   hub: EventHub;
   qr: QrCodes;
   changes: SessionChanges;
+  songbooks: SongbookCache;
   log: Logger;
   now: () => Date;
   publicDir?: string;
@@ -51,7 +55,7 @@ function requestLog(log: Logger): RequestHandler {
 }
 
 /** The Express app: middleware, routes, pages, 404 and the error handler. Builds no service of its own. */
-export function createApp({ config, store, hub, qr, changes, log, now, publicDir = path.join(ROOT, 'public') }: AppDeps): Express {
+export function createApp({ config, store, hub, qr, changes, songbooks, log, now, publicDir = path.join(ROOT, 'public') }: AppDeps): Express {
   const app = express();
   const limits = createLimiters(config.rateLimits);
 
@@ -80,7 +84,9 @@ export function createApp({ config, store, hub, qr, changes, log, now, publicDir
   // Before the API's small body limit: an import carries the whole store.
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
   app.use('/api', limits.api, express.json({ limit: config.bodyLimitBytes, strict: true }));
-  app.use(sessionRoutes({ config, store, hub, changes, limits, now }));
+  app.use(sessionRoutes({ config, store, hub, changes, songbooks, limits, now }));
+  app.use(songbookRoutes({ config, store, changes, songbooks, now }));
+  app.use(nightRoutes({ config, store, changes, now }));
   app.use('/api', () => {
     throw Errors.routeNotFound();
   });
@@ -94,6 +100,7 @@ export function createApp({ config, store, hub, qr, changes, log, now, publicDir
   app.get('/s/:id', page('guest.html'));
   app.get('/host/:id', page('host.html'));
   app.get('/display/:id', page('display.html'));
+  app.get('/print/:id', page('print.html'));
   app.use(express.static(publicDir, { index: 'index.html', extensions: ['html'] }));
   app.use((_req, res, next) => {
     res.status(404).sendFile(path.join(publicDir, '404.html'), (err) => {

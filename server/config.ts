@@ -29,6 +29,12 @@ export interface Config {
   allowEphemeralData: boolean;
   adminToken: string | undefined;
   shutdownTimeoutMs: number;
+  /** Largest songbook upload. */
+  songbookMaxBytes: number;
+  /** Memory the loaded songbook indexes may use together; least recently searched ones are let go. */
+  songbookMemoryBytes: number;
+  /** Archived nights kept per room (oldest dropped first). */
+  nightsKeep: number;
 }
 
 export class ConfigError extends StartupError {
@@ -80,6 +86,9 @@ const EnvSchema = z.object({
   ALLOW_EPHEMERAL_DATA: optional(flag),
   ADMIN_TOKEN: optional(AdminTokenSchema),
   SHUTDOWN_TIMEOUT_SECONDS: optional(int(1, 300)),
+  SONGBOOK_MAX_MB: optional(int(1, 200)),
+  SONGBOOK_MEMORY_MB: optional(int(8, 16_384)),
+  NIGHTS_KEEP: optional(int(1, 1000)),
 });
 
 function parseTrustProxy(value: string | undefined): string | number | boolean {
@@ -125,6 +134,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     allowEphemeralData: e.ALLOW_EPHEMERAL_DATA ?? false,
     adminToken: e.ADMIN_TOKEN,
     shutdownTimeoutMs: (e.SHUTDOWN_TIMEOUT_SECONDS ?? 20) * 1000,
+    songbookMaxBytes: (e.SONGBOOK_MAX_MB ?? 20) * 1024 * 1024,
+    songbookMemoryBytes: (e.SONGBOOK_MEMORY_MB ?? 64) * 1024 * 1024,
+    nightsKeep: e.NIGHTS_KEEP ?? 52,
   });
 }
 

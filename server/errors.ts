@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { StoreClosedError, StoreUnavailableError } from './store/errors.js';
+import { StoreClosedError, StoreUnavailableError } from './store/index.js';
 
 export interface HttpErrorExtras {
   headers?: Record<string, string>;
@@ -62,6 +62,17 @@ export const Errors = {
   invalidExport: (message: string) => new HttpError(400, 'invalid_export', `Not a valid export: ${message}`),
   adminUnauthorized: () =>
     new HttpError(401, 'unauthorized', 'Missing or wrong admin token. Send it as "Authorization: Bearer <ADMIN_TOKEN>".'),
+  notInSongbook: () =>
+    new HttpError(409, 'not_in_songbook', "This room takes songs from the host's songbook only. Search for yours in the list."),
+  songNotFound: () => new HttpError(404, 'song_not_found', "That song is not in the host's songbook (any more). Search again."),
+  songbookNotFound: () => new HttpError(404, 'songbook_not_found', 'The host has not uploaded a songbook for this room.'),
+  invalidSongbook: (message: string, badLines: readonly { line: number; text: string }[]) =>
+    new HttpError(400, 'invalid_songbook', message, { details: { badLines } }),
+  unsupportedMediaType: (message: string) => new HttpError(415, 'unsupported_media_type', message),
+  payloadTooLarge: (message = 'The request body is too large.') => new HttpError(413, 'payload_too_large', message),
+  nightNotFound: () => new HttpError(404, 'night_not_found', 'No archived night with that number. The list shows the nights that are kept.'),
+  newNight: () =>
+    new HttpError(401, 'new_night', 'A new night has started since this phone joined. Join again with your name to sing tonight.'),
   shuttingDown: () => new HttpError(503, 'shutting_down', 'The server is restarting. Try again in a few seconds.'),
 } as const;
 
@@ -78,7 +89,7 @@ function toHttpError(err: unknown): HttpError | undefined {
   // body-parser marks its own errors with a type; map them to stable codes.
   switch (type) {
     case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', 'The request body is too large.');
+      return Errors.payloadTooLarge();
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_json', 'The request body is not valid JSON.');
     case 'encoding.unsupported':

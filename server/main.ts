@@ -14,7 +14,11 @@ function createLogger(config: Readonly<Config>): Logger {
   if (config.production || !process.stdout.isTTY) return pino({ level: config.logLevel });
   return pino({
     level: config.logLevel,
-    transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
+    // "listening http://localhost:3000": the address to open, on the line a newcomer reads.
+    transport: {
+      target: 'pino-pretty',
+      options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', messageFormat: '{msg}{if url} {url}{end}' },
+    },
   });
 }
 
@@ -62,12 +66,12 @@ async function main(): Promise<void> {
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
 
   const now = () => new Date();
-  const { hub, qr, changes } = buildServices({ config, store, log, now });
+  const { hub, qr, changes, songbooks } = buildServices({ config, store, log, now });
   await qr.prepare();
   const staleQr = await qr.keepFor();
   if (staleQr > 0) log.info({ removed: staleQr, publicUrl: config.publicUrl ?? null }, 'PUBLIC_URL changed: QR codes will be rebuilt with it');
 
-  const app = createApp({ config, store, hub, qr, changes, log, now });
+  const app = createApp({ config, store, hub, qr, changes, songbooks, log, now });
   const maintenance = startMaintenance({ config, store, changes, qr, log, now });
   const server = await listen(app, config).catch(async (err: unknown) => {
     await maintenance.stop();
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
   // The bound port, not the configured one: PORT=0 picks a free port.
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  log.info({ port, host: config.host, sessions: store.count() }, `listening: open http://${shownHost}:${port}`);
+  log.info({ port, host: config.host, url: `http://${shownHost}:${port}`, sessions: store.count() }, 'listening');
 
   let stopping = false;
   // A busy room keeps its keep-alive connections busy, so server.close() alone would wait until

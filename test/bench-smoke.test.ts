@@ -38,11 +38,15 @@ describe('benchmark harness', () => {
     assert.equal(results.fanout[0].drainedToZero, true);
     assert.ok(results.create.p50 > 0);
     assert.ok(results.coldStart.median > 0);
+    assert.ok(results.songbook.uploads[0].songs > 0, 'the songbook was uploaded through the API');
+    assert.ok(results.songbook.classes.every((c: { count: number }) => c.count > 0), 'every search kind was measured');
+    assert.equal(results.songbook.failed, 0, 'every search answered 200');
     assert.ok(results.checks.length > 0);
     // The printed table names every scenario.
     assert.match(output, /GET session/);
     assert.match(output, /durable writes/);
     assert.match(output, /fan-out/);
+    assert.match(output, /songbook search/);
   });
 });
 

@@ -40,9 +40,9 @@ async function start(dataDir: string): Promise<Running> {
   const base = testConfig({ dataDir });
   const config = Object.freeze({ ...base, rateLimits: { ...base.rateLimits, enabled: false } });
   const now = () => new Date();
-  const { hub, qr, changes } = buildServices({ config, store, log, now });
+  const { hub, qr, changes, songbooks } = buildServices({ config, store, log, now });
   await qr.prepare();
-  const app = createApp({ config, store, hub, qr, changes, log, now });
+  const app = createApp({ config, store, hub, qr, changes, songbooks, log, now });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -90,6 +90,10 @@ function longWayState(session: StoredSession, publicUrl: string | undefined, now
     createdAt: session.createdAt,
     updatedAt: session.updatedAt,
     version: session.version,
+    night: session.night,
+    nightStartedAt: session.nightStartedAt,
+    requests: session.requests,
+    songbook: session.songbook,
     ...sessionLinks(session, publicUrl),
     generatedAt: new Date(nowMs).toISOString(),
     averageSongSeconds: Math.round(plan.songMs / 1000),

@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { LockHeldError, openStore, UnreadableDataError } from '../server/store/index.js';
+import { LockHeldError, openStore, SCHEMA_VERSION, UnreadableDataError } from '../server/store/index.js';
 import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './support/app.js';
 import { decodeQr } from './support/qr-decode.js';
 
@@ -49,7 +49,7 @@ describe('persistence', () => {
     await built.close();
     const text = await readFile(path.join(dataDir, 'data.json'), 'utf8');
     const data = JSON.parse(text);
-    assert.equal(data.version, 1);
+    assert.equal(data.version, SCHEMA_VERSION);
     assert.ok(data.sessions[s.id]);
     assert.ok(!text.includes('\n  '), 'compact, not indented');
     assert.ok(!text.includes(s.hostKey) && !text.includes(guest.key));

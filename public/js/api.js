@@ -6,37 +6,60 @@ export class ApiError extends Error {
    * @param {number} status HTTP status, or 0 when the server could not be reached
    * @param {string} code the API's error code, or "network" / "bad_response"
    * @param {string} message
-   * @param {number | undefined} [retryAfter] seconds, for rate limits
+   * @param {{ retryAfter?: number, field?: string, details?: Record<string, unknown> }} [extra]
+   *   `field`: the body field an invalid_input names; `details`: any other properties of the error
+   *   body (an unreadable songbook's `badLines`)
    */
-  constructor(status, code, message, retryAfter) {
+  constructor(status, code, message, { retryAfter, field, details = {} } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** seconds, for rate limits */
     this.retryAfter = retryAfter;
+    this.field = field;
+    this.details = details;
   }
+}
 
-  /** The field an invalid_input message names ("title: ..."), so the form can point at it. */
-  get field() {
-    return this.code === 'invalid_input' ? /^(\w+):/.exec(this.message)?.[1] : undefined;
+/**
+ * The ApiError for an answer that was not a success, from its status, parsed body and headers.
+ * Shared by fetch calls and the songbook upload's XMLHttpRequest.
+ * @param {number} status
+ * @param {any} data the parsed JSON body, or null
+ * @param {string | null} retryAfterHeader
+ */
+export function errorFromAnswer(status, data, retryAfterHeader) {
+  const error = data?.error;
+  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+    const { code, message, field, ...details } = error;
+    const retry = Number(retryAfterHeader);
+    return new ApiError(status, code, message, {
+      retryAfter: Number.isFinite(retry) && retry > 0 ? retry : undefined,
+      field: typeof field === 'string' ? field : undefined,
+      details,
+    });
   }
+  return new ApiError(status, 'bad_response', `The server answered unexpectedly (HTTP ${status}). Try again in a moment.`);
 }
 
 /**
  * @param {string} method
  * @param {string} path
- * @param {{ body?: unknown, key?: string }} [options] `key` is sent as a bearer token
+ * @param {{ body?: unknown, key?: string, signal?: AbortSignal }} [options] `key` is sent as a bearer token
  * @returns {Promise<any>} the parsed JSON body, or null for 204
  */
-export async function api(method, path, { body, key } = {}) {
+export async function api(method, path, { body, key, signal } = {}) {
   /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers.Authorization = `Bearer ${key}`;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
-  } catch {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', signal });
+  } catch (err) {
+    // An abort is the caller's own doing: let it through as is, so it is not shown as a network error.
+    if (signal?.aborted) throw err;
     throw new ApiError(0, 'network', "Can't reach the server. Check your connection and try again.");
   }
   if (res.status === 204) return null;
@@ -48,12 +71,44 @@ export async function api(method, path, { body, key } = {}) {
     // A proxy's HTML error page, or a cut-off body.
   }
   if (res.ok && data !== null) return data;
-  const error = data?.error;
-  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-    const retry = Number(res.headers.get('Retry-After'));
-    throw new ApiError(res.status, error.code, error.message, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+  throw errorFromAnswer(res.status, data, res.headers.get('Retry-After'));
+}
+
+/**
+ * A file the host downloads (tonight's songs as CSV). The key goes in a header, never in a URL,
+ * so the link is made here from a Blob.
+ * @param {string} path
+ * @param {string} key
+ * @param {string} fallbackName used when the answer has no Content-Disposition file name
+ */
+export async function download(path, key, fallbackName) {
+  let res;
+  try {
+    res = await fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'network', "Can't reach the server. Check your connection and try again.");
   }
-  throw new ApiError(res.status, 'bad_response', `The server answered unexpectedly (HTTP ${res.status}). Try again in a moment.`);
+  if (!res.ok) {
+    /** @type {any} */
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      // Not JSON: errorFromAnswer words it.
+    }
+    throw errorFromAnswer(res.status, data, res.headers.get('Retry-After'));
+  }
+  const name = /filename="?([^";]+)"?/i.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The click has handed the Blob to the download; a moment later the URL can go.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**
@@ -62,15 +117,6 @@ export async function api(method, path, { body, key } = {}) {
  */
 export function messageFor(err) {
   if (!(err instanceof ApiError)) return 'Something went wrong. Try again.';
-  switch (err.code) {
-    case 'rate_limited':
-      return err.retryAfter ? `Too many tries. Wait ${err.retryAfter} seconds and try again.` : err.message;
-    case 'invalid_input': {
-      // "title: title must be at most 120 characters" reads better without the prefix.
-      const text = err.message.replace(/^\w+:\s*/, '');
-      return text.charAt(0).toUpperCase() + text.slice(1) + '.';
-    }
-    default:
-      return err.message;
-  }
+  if (err.code === 'rate_limited' && err.retryAfter) return `Too many tries. Wait ${err.retryAfter} seconds and try again.`;
+  return err.message;
 }

@@ -15,10 +15,7 @@ byId('qr', HTMLImageElement).src = `/qr-codes/${sessionId}.png`;
 new LiveSession(sessionId, {
   onState: render,
   onStatus: showLinkStatus(byId('link')),
-  onEnded: () => {
-    byId('ended').hidden = false;
-    document.querySelector('main')?.setAttribute('hidden', '');
-  },
+  ended: { hide: 'main', title: 'Ended · Karaoke' },
 }).start();
 
 void keepScreenOn();

@@ -104,3 +104,42 @@ export function safeLink(link) {
 export function bareUrl(url) {
   return url.replace(/^https?:\/\//, '');
 }
+
+/**
+ * A destructive button that asks for a second tap instead of a dialog: the first tap changes its
+ * label for a few seconds, a second tap within that time runs the action.
+ * @param {HTMLButtonElement} button
+ * @param {string} confirmLabel e.g. "Tap again to end the night"
+ * @param {() => unknown} run
+ * @param {number} [windowMs]
+ */
+export function twoTap(button, confirmLabel, run, windowMs = 5000) {
+  /** @type {number | undefined} */
+  let timer;
+  let label = '';
+  const reset = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (button.dataset.confirming === 'true') button.textContent = label;
+    delete button.dataset.confirming;
+  };
+  button.addEventListener('click', () => {
+    if (button.dataset.confirming === 'true') {
+      reset();
+      void run();
+      return;
+    }
+    label = button.textContent ?? '';
+    button.dataset.confirming = 'true';
+    button.textContent = confirmLabel;
+    timer = window.setTimeout(reset, windowMs);
+  });
+  button.addEventListener('blur', reset);
+}
+
+/** "Fri 12 Dec, 20:04" in this device's language. @param {string} iso */
+export function shortDate(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}

@@ -2,16 +2,30 @@
 import { api, ApiError, messageFor } from './api.js';
 import { aboutMinutes, byId, h, keepFocus, ordinal, sessionIdFromPath, shortMinutes, songText } from './dom.js';
 import { LiveSession, showLinkStatus } from './live.js';
-import { forgetGuest, guestEntry, saveGuest } from './storage.js';
+import { forgetGuest, guestEntry, saveGuest } from './saved.js';
+import { SongSearch } from './song-search.js';
 
 /**
  * @typedef {import('./types.js').PublicState} PublicState
- * @typedef {Omit<import('./storage.js').GuestEntry, 'savedAt'>} Guest
+ * @typedef {import('./types.js').Song} Song
+ * @typedef {Omit<import('./saved.js').GuestEntry, 'savedAt'>} Guest
  */
 
 const sessionId = sessionIdFromPath();
+const base = `/api/sessions/${sessionId}`;
 /** @type {Guest | null} */
 let me = guestEntry(sessionId);
+/**
+ * The saved key belongs to an earlier night (its night number differs, or the server said
+ * `new_night`): `me` still gives the name to join tonight with, but none of its places are shown.
+ */
+let stale = false;
+/** What failed because the key was last night's: sent again once the guest has joined tonight. */
+let retry = /** @type {(() => Promise<void>) | null} */ (null);
+/** The guest asked to type a song that is not in the songbook. */
+let askingAnyway = false;
+/** After a song is added, bring the guest's place into view once it shows. */
+let scrollToPlace = false;
 /** Whether this guest was next up at the last render; null before the first state. */
 let wasNext = /** @type {boolean | null} */ (null);
 
@@ -28,44 +42,81 @@ const card = byId('request-card', HTMLDetailsElement);
 let doneTimer;
 const queueList = byId('queue', HTMLOListElement);
 let sending = false;
+const search = new SongSearch({
+  sessionId,
+  input: byId('song-q', HTMLInputElement),
+  list: byId('song-results'),
+  status: byId('song-status'),
+  onPick: pickSong,
+  onOutcome: ({ query }) => {
+    // Once the guest has looked, offer the way out: the list may simply not have their song.
+    byId('ask-anyway').hidden = query === '' || askingAnyway || live.state?.requests !== 'any';
+  },
+});
 
 byId('code').textContent = sessionId;
 
 const live = new LiveSession(sessionId, {
   onState: render,
   onStatus: showLinkStatus(byId('link')),
-  onEnded: () => {
-    byId('ended').hidden = false;
-    document.querySelector('main')?.setAttribute('hidden', '');
-    document.title = 'Ended · Karaoke';
-  },
+  ended: { hide: 'main', title: 'Ended · Karaoke' },
 }).start();
 
+/** This guest on tonight's night, or null when they have not joined it (yet). */
+function tonight() {
+  return stale ? null : me;
+}
+
 // Estimates drift as songs play; refresh them between pushes.
-setInterval(() => live.state && render(live.state, live.state), 30_000);
+setInterval(() => live.state && live.status !== 'ended' && render(live.state, live.state), 30_000);
 
 /** @param {PublicState} state @param {PublicState | null} [previous] */
 function render(state, previous) {
   byId('session-name').textContent = state.name;
+  if (me && !stale && state.night !== undefined) {
+    // A key saved before nights existed has no night: it is last night's if the night turned while this page was open.
+    const keyNight = me.night ?? (previous && previous.night !== state.night ? previous.night : undefined);
+    if (keyNight !== undefined && keyNight !== state.night) {
+      stale = true;
+      // "Added … You're next!" was about last night's queue, and tonight this guest has no song yet.
+      clearTimeout(doneTimer);
+      say(byId('request-done'), '');
+      card.open = true;
+    }
+  }
+  const mine = tonight();
   // A guest coming back with songs queued sees where they stand; the form is one tap away.
-  if (!previous && me && state.queue.some((r) => r.singer.id === me?.singerId)) card.open = false;
+  if (!previous && mine && state.queue.some((r) => r.singer.id === mine.singerId)) card.open = false;
+  renderRejoin();
   renderNow(state);
   const next = renderYou(state);
   renderForm(state);
   renderQueue(state);
-  const singing = me !== null && state.nowSinging?.singer.id === me.singerId;
+  const singing = mine !== null && state.nowSinging?.singer.id === mine.singerId;
   document.title = next ? `🎤 You're next! · ${state.name}` : singing ? `🎤 You're singing · ${state.name}` : `${state.name} · Karaoke`;
   // Only a change to "next" buzzes: not a reload while already next, and never before a tap (browsers refuse).
   if (next && wasNext === false && navigator.userActivation?.hasBeenActive && 'vibrate' in navigator) {
     navigator.vibrate([300, 150, 300]);
   }
   wasNext = next;
+  if (scrollToPlace && !byId('you').hidden) {
+    scrollToPlace = false;
+    byId('you').scrollIntoView({ block: 'nearest' });
+  }
+}
+
+function renderRejoin() {
+  byId('rejoin').hidden = !(stale && me);
+  byId('rejoin-name').textContent = me?.name ?? '';
+  const button = byId('rejoin-button', HTMLButtonElement);
+  button.textContent = sending ? 'Joining…' : `Join tonight as ${me?.name ?? ''}`;
+  button.disabled = sending;
 }
 
 /** @param {PublicState} state */
 function renderNow(state) {
   const now = state.nowSinging;
-  const mine = now !== null && now.singer.id === me?.singerId;
+  const mine = now !== null && now.singer.id === tonight()?.singerId;
   byId('now').replaceChildren(
     now
       ? h('div', { class: 'now-body' },
@@ -84,9 +135,10 @@ function renderYou(state) {
   const box = byId('you');
   const headline = byId('you-headline');
   const detail = byId('you-detail');
-  const mine = me ? state.queue.filter((r) => r.singer.id === me?.singerId) : [];
+  const guest = tonight();
+  const mine = guest ? state.queue.filter((r) => r.singer.id === guest.singerId) : [];
   const first = mine[0];
-  const singing = state.nowSinging !== null && state.nowSinging.singer.id === me?.singerId;
+  const singing = guest !== null && state.nowSinging !== null && state.nowSinging.singer.id === guest.singerId;
   const next = !singing && first?.position === 1;
   box.hidden = !(singing || first);
   box.dataset.mood = singing ? 'singing' : next ? 'next' : 'waiting';
@@ -106,10 +158,21 @@ function renderYou(state) {
 
 /** @param {PublicState} state */
 function renderForm(state) {
+  const guest = tonight();
+  // A guest from an earlier night joins again under the name they had: no need to type it.
   byId('name-field').hidden = me !== null;
   inputs.name.required = me === null;
-  byId('me').hidden = me === null;
-  byId('me-name').textContent = me?.name ?? '';
+  byId('me').hidden = guest === null;
+  byId('me-name').textContent = guest?.name ?? '';
+  const songbook = state.songbook !== null && state.songbook !== undefined;
+  if (state.requests !== 'any') askingAnyway = false;
+  const freeText = !songbook || askingAnyway;
+  byId('song-find').hidden = !songbook;
+  byId('free-text').hidden = !freeText;
+  inputs.title.required = freeText;
+  submit.hidden = !freeText;
+  if (!songbook || askingAnyway || state.requests !== 'any') byId('ask-anyway').hidden = true;
+  search.setBusy(sending);
   card.hidden = state.status === 'closed';
   const notice = byId('request-notice');
   notice.hidden = state.status === 'open';
@@ -118,7 +181,7 @@ function renderForm(state) {
       ? 'The host has paused requests for a moment. Type your song; you can send it when they reopen.'
       : 'Requests are closed for tonight.';
   submit.disabled = sending || state.status !== 'open';
-  submit.textContent = sending ? 'Adding…' : me ? 'Add my song' : 'Join and add my song';
+  submit.textContent = sending ? 'Adding…' : guest ? 'Add my song' : stale ? 'Join tonight and add my song' : 'Join and add my song';
 }
 
 /** @param {PublicState} state */
@@ -128,7 +191,7 @@ function renderQueue(state) {
   keepFocus(queueList, () =>
     queueList.replaceChildren(
       ...state.queue.map((r) => {
-        const mine = r.singer.id === me?.singerId;
+        const mine = r.singer.id === tonight()?.singerId;
         return h('li', { class: mine ? 'item mine' : 'item', 'data-key': r.id },
           h('span', { class: 'pos', 'aria-hidden': 'true' }, r.position),
           h('div', { class: 'what' },
@@ -150,49 +213,134 @@ function say(el, text) {
   el.hidden = text === '';
 }
 
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
+/** Join tonight: under the name of the earlier night's key when there is one, else the typed one. */
+async function join() {
+  const name = stale && me ? me.name : inputs.name.value.trim();
+  const joined = await api('POST', `${base}/singers`, { body: { name } });
+  me = { key: joined.guestKey, singerId: joined.singer.id, name: joined.singer.name, sessionName: live.state?.name ?? '', night: live.state?.night };
+  stale = false;
+  saveGuest(sessionId, me);
+}
+
+/** The key worked, so it is tonight's: an entry saved before nights existed learns its night. */
+function stampNight() {
+  if (me && me.night === undefined && live.state?.night !== undefined) {
+    me = { ...me, night: live.state.night };
+    saveGuest(sessionId, me);
+  }
+}
+
+/**
+ * Add a song (typed, or picked from the songbook), joining first when this phone has no key for tonight.
+ * @param {Record<string, string>} body
+ * @param {() => void} onAdded clears what the song was chosen with
+ */
+async function send(body, onAdded) {
   const errorBox = byId('request-error');
+  const done = byId('request-done');
   say(errorBox, '');
-  say(byId('request-done'), '');
-  for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
-  if (!form.reportValidity()) return;
+  say(done, '');
   sending = true;
-  if (live.state) renderForm(live.state);
-  const title = inputs.title.value.trim();
+  if (live.state) render(live.state, live.state);
   try {
-    if (!me) {
-      const name = inputs.name.value.trim();
-      const joined = await api('POST', `/api/sessions/${sessionId}/singers`, { body: { name } });
-      me = { key: joined.guestKey, singerId: joined.singer.id, name: joined.singer.name, sessionName: live.state?.name ?? '' };
-      saveGuest(sessionId, me);
-    }
-    const key = me.key;
-    /** @type {Record<string, string>} */
-    const body = { title };
-    if (inputs.artist.value.trim()) body.artist = inputs.artist.value.trim();
-    if (inputs.link.value.trim()) body.link = inputs.link.value.trim();
-    const added = await api('POST', `/api/sessions/${sessionId}/requests`, { body, key });
-    inputs.title.value = inputs.artist.value = inputs.link.value = '';
+    if (!tonight()) await join();
+    const key = /** @type {Guest} */ (me).key;
+    const added = await api('POST', `${base}/requests`, { body, key });
+    stampNight();
+    onAdded();
     card.open = false;
-    const done = byId('request-done');
+    const title = added.request?.title ?? body.title ?? 'your song';
     say(done, added.position === 1 ? `Added “${title}”. You're next!` : `Added “${title}”. You're ${ordinal(added.position)} in the queue.`);
+    done.scrollIntoView({ block: 'nearest' });
+    scrollToPlace = true;
     clearTimeout(doneTimer);
     doneTimer = window.setTimeout(() => say(done, ''), 10_000);
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'unauthorized' && me) {
+    if (err instanceof ApiError && err.code === 'new_night' && me) {
+      // Last night's key: one tap joins tonight, and then this song goes in as asked.
+      stale = true;
+      retry = () => send(body, onAdded);
+      byId('rejoin').scrollIntoView({ block: 'nearest' });
+    } else if (err instanceof ApiError && err.code === 'unauthorized' && me) {
       // This phone's key is no longer known here (the night was reset): join again under a name.
       forgetGuest(sessionId);
       me = null;
+      stale = false;
       say(errorBox, 'This phone is no longer signed in to this night. Enter your name again.');
       inputs.name.focus();
     } else {
       say(errorBox, messageFor(err));
       const field = err instanceof ApiError ? err.field : undefined;
-      const input = field && field in inputs ? inputs[/** @type {keyof typeof inputs} */ (field)] : undefined;
+      const input = field === 'songId' ? byId('song-q', HTMLInputElement) : field && field in inputs ? inputs[/** @type {keyof typeof inputs} */ (field)] : undefined;
       input?.setAttribute('aria-invalid', 'true');
       input?.focus();
     }
+  } finally {
+    sending = false;
+    if (live.state) render(live.state, live.state);
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
+  // Enter in the name box while the song is to be found in the list: go find it.
+  if (byId('free-text').hidden) {
+    if (inputs.name.required && !inputs.name.reportValidity()) return;
+    byId('song-q').focus();
+    return;
+  }
+  if (!form.reportValidity()) return;
+  /** @type {Record<string, string>} */
+  const body = { title: inputs.title.value.trim() };
+  if (inputs.artist.value.trim()) body.artist = inputs.artist.value.trim();
+  if (inputs.link.value.trim()) body.link = inputs.link.value.trim();
+  void send(body, () => {
+    inputs.title.value = inputs.artist.value = inputs.link.value = '';
+    askingAnyway = false;
+  });
+});
+
+/** @param {Song} song */
+function pickSong(song) {
+  if (sending) return;
+  byId('request-error').hidden = true;
+  if (inputs.name.required && !inputs.name.reportValidity()) {
+    inputs.name.focus();
+    return;
+  }
+  void send({ songId: song.id }, () => search.clear());
+}
+
+byId('ask-anyway').addEventListener('click', () => {
+  askingAnyway = true;
+  // What they searched for is the best first guess at the title.
+  const query = byId('song-q', HTMLInputElement).value.trim();
+  if (!inputs.title.value) inputs.title.value = query;
+  if (live.state) renderForm(live.state);
+  byId('ask-anyway').hidden = true;
+  inputs.title.focus();
+});
+
+byId('rejoin-button').addEventListener('click', async () => {
+  if (sending || !me) return;
+  const errorBox = byId('rejoin-error');
+  say(errorBox, '');
+  sending = true;
+  renderRejoin();
+  try {
+    await join();
+    const again = retry;
+    retry = null;
+    sending = false;
+    if (again) await again();
+    else {
+      // Nothing is queued for tonight yet: the song form is what comes next, not folded away.
+      card.open = true;
+      say(byId('request-done'), `You're in for tonight as ${me.name}. Add a song!`);
+    }
+  } catch (err) {
+    say(errorBox, messageFor(err));
   } finally {
     sending = false;
     if (live.state) render(live.state, live.state);
@@ -212,20 +360,25 @@ card.querySelector('summary')?.addEventListener('click', () => {
   openedByHand = !card.open;
 });
 card.addEventListener('toggle', () => {
-  if (card.open && openedByHand) (me ? inputs.title : inputs.name).focus();
+  if (card.open && openedByHand) (me ? (byId('free-text').hidden ? byId('song-q') : inputs.title) : inputs.name).focus();
   openedByHand = false;
 });
 
 queueList.addEventListener('click', async (event) => {
   const button = event.target instanceof Element ? event.target.closest('button[data-action="cancel"]') : null;
-  if (!(button instanceof HTMLButtonElement) || !me) return;
+  const guest = tonight();
+  if (!(button instanceof HTMLButtonElement) || !guest) return;
   const errorBox = byId('queue-error');
   say(errorBox, '');
   button.disabled = true;
   button.textContent = 'Cancelling…';
   try {
-    await api('DELETE', `/api/sessions/${sessionId}/requests/${button.dataset.id}`, { key: me.key });
+    await api('DELETE', `${base}/requests/${button.dataset.id}`, { key: guest.key });
   } catch (err) {
+    if (err instanceof ApiError && err.code === 'new_night') {
+      stale = true;
+      if (live.state) render(live.state, live.state);
+    }
     say(errorBox, messageFor(err));
     button.disabled = false;
     button.textContent = 'Cancel';

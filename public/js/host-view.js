@@ -15,6 +15,11 @@ function linkTo(song) {
     : null;
 }
 
+/** Typed by hand while a songbook exists: the host may not have it. @param {SongRequest} song */
+function notInSongbook(song) {
+  return song.inSongbook === false ? h('span', { class: 'tag' }, 'not in songbook') : null;
+}
+
 /** @param {PublicState} state @param {number} nowMs */
 export function renderStage(state, nowMs) {
   const now = state.nowSinging;
@@ -24,7 +29,7 @@ export function renderStage(state, nowMs) {
     now
       ? h('div', { class: 'now-body' },
           h('p', { class: 'now-singer' }, now.singer.name),
-          h('p', { class: 'now-song' }, songText(now), linkTo(now)),
+          h('p', { class: 'now-song' }, songText(now), notInSongbook(now), linkTo(now)),
           h('p', { class: 'muted small' }, minutes < 1 ? 'Started just now' : `Started ${minutes} min ago`))
       : h('p', { class: 'muted' }, head ? 'Nobody is singing. Start the first song when the mic is ready.' : 'Nobody is singing and the queue is empty.'),
   );
@@ -52,7 +57,7 @@ export function renderQueue(state, nowMs) {
           h('span', { class: 'pos', 'aria-hidden': 'true' }, r.position),
           h('div', { class: 'what' },
             h('p', { class: 'singer' }, r.singer.name),
-            h('p', { class: 'song' }, songText(r)), linkTo(r)),
+            h('p', { class: 'song' }, songText(r), notInSongbook(r)), linkTo(r)),
           h('span', { class: 'eta' }, shortMinutes(Date.parse(r.estimatedStartAt) - nowMs)),
           h('div', { class: 'actions' },
             h('button', { class: 'button small icon', type: 'button', 'data-action': 'up', 'data-id': r.id, 'data-position': String(r.position - 1), 'data-needs-key': true, 'aria-label': `Move ${label} up`, disabled: r.position === 1 }, '↑'),

@@ -3,7 +3,9 @@ import { api, ApiError, messageFor } from './api.js';
 import { byId, sessionIdFromPath } from './dom.js';
 import { renderQueue, renderSide, renderStage } from './host-view.js';
 import { LiveSession, showLinkStatus } from './live.js';
-import { flag, hostEntry, saveHost, setFlag } from './storage.js';
+import { wireNights } from './nights.js';
+import { flag, hostEntry, saveHost, setFlag } from './saved.js';
+import { renderSongbook, wireSongbook } from './songbook-upload.js';
 
 /** @typedef {import('./types.js').PublicState} PublicState */
 
@@ -30,18 +32,18 @@ function takeKeyFromAddress() {
 byId('code').textContent = sessionId;
 byId('open-display', HTMLAnchorElement).href = `/display/${sessionId}`;
 byId('qr', HTMLImageElement).src = `/qr-codes/${sessionId}.png`;
+byId('print-link', HTMLAnchorElement).href = `/print/${sessionId}`;
+wireSongbook({ base, hostKey: () => hostKey, act });
+const renderNights = wireNights({ base, sessionId, hostKey: () => hostKey, act });
 
 const live = new LiveSession(sessionId, {
   onState: render,
   onStatus: showLinkStatus(byId('link')),
-  onEnded: () => {
-    byId('ended').hidden = false;
-    document.querySelector('.host-layout')?.setAttribute('hidden', '');
-  },
+  ended: { hide: '.host-layout', title: 'Ended · Karaoke' },
 }).start();
 showKeyState();
 
-setInterval(() => live.state && render(live.state), 30_000);
+setInterval(() => live.state && live.status !== 'ended' && render(live.state), 30_000);
 
 /** @param {PublicState} state */
 function render(state) {
@@ -51,6 +53,8 @@ function render(state) {
   renderStage(state, now);
   renderQueue(state, now);
   renderSide(state);
+  renderSongbook(state);
+  renderNights(state);
   if (!editing.has('rename')) byId('rename', HTMLInputElement).value = state.name;
   if (!editing.has('max-queued')) byId('max-queued', HTMLInputElement).value = String(state.maxQueuedPerSinger);
   if (hostKey && hostEntry(sessionId)?.name !== state.name) saveHost(sessionId, { key: hostKey, name: state.name });
@@ -204,4 +208,5 @@ byId('key-form', HTMLFormElement).addEventListener('submit', (event) => {
   hostKey = key;
   saveHost(sessionId, { key, name: live.state?.name ?? '' });
   showKeyState();
+  if (live.state) render(live.state);
 });

@@ -2,7 +2,7 @@
 import { api, messageFor } from './api.js';
 import { byId, h } from './dom.js';
 import { wireJoinForm } from './join-code.js';
-import { rememberedSessions, saveHost } from './storage.js';
+import { rememberedSessions, saveHost } from './saved.js';
 
 /** @typedef {import('./types.js').CreatedSession} CreatedSession */
 

@@ -8,7 +8,10 @@ import { api, ApiError } from './api.js';
  *   onState: (state: PublicState, previous: PublicState | null) => void,
  *   onStatus?: (status: LinkStatus) => void,
  *   onEnded?: () => void,
+ *   ended?: EndedScreen,
  * }} Handlers
+ * @typedef {{ hide: string, title?: string }} EndedScreen what a page swaps for its #ended section when
+ *   the session is deleted: the selector of the part to hide, and the tab title to show
  */
 
 const MAX_RETRY_MS = 15_000;
@@ -118,8 +121,20 @@ export class LiveSession {
     this.source?.close();
     this.source = null;
     this.setStatus('ended');
+    if (this.handlers.ended) showEnded(this.handlers.ended);
     this.handlers.onEnded?.();
   }
+}
+
+/**
+ * Swap the page for its #ended section.
+ * @param {EndedScreen} screen
+ */
+export function showEnded({ hide, title }) {
+  const ended = document.getElementById('ended');
+  if (ended) ended.hidden = false;
+  document.querySelector(hide)?.setAttribute('hidden', '');
+  if (title) document.title = title;
 }
 
 /**

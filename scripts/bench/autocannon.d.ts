@@ -36,6 +36,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     amount?: number;
+    /** Requests per second across all connections. */
+    overallRate?: number;
     timeout?: number;
     method?: string;
     headers?: Record<string, string>;

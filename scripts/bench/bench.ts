@@ -12,6 +12,7 @@ import { forkWorker, LOAD_MAIN, startBaselineServer, startProjectServer, type St
 import { judge, render, type BenchResults } from './report.js';
 import { coldStartScenario, createScenario, fanoutScenario, readScenario, writeScenario, type BenchContext } from './scenarios.js';
 import { padStore, seedThroughApi } from './seed.js';
+import { songbookScenario } from './songbook-scenario.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -32,7 +33,12 @@ Options:
   --fanout-rounds N   changes timed per client count (default 5)
   --creates N         sessions created one after another (default 50)
   --cold-starts N     cold starts timed (default 5)
-  --only LIST         run only these of: read,writes,scale,fanout,create,cold
+  --songbook-songs N  songs per uploaded songbook (default 100000)
+  --songbooks N       songbooks uploaded and loaded, for the memory steps (default 3)
+  --search-rate N     songbook searches per second while measuring (default 100)
+  --songbook-background N
+                      GET-session requests per second beside the searches (default 1000; 0 none)
+  --only LIST         run only these of: read,writes,scale,fanout,create,cold,songbook
   --node PATH         Node binary for the servers and clients (default: the one running this)
   --log-level LEVEL   the server's LOG_LEVEL (default warn; production's default info logs
                       every request, which costs throughput: measure it with info)
@@ -52,7 +58,7 @@ function productionNodeOptions(): string {
   const match = /\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(dockerfile);
   return match?.[1] ?? match?.[2] ?? '';
 }
-const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold'] as const;
+const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold', 'songbook'] as const;
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
@@ -68,6 +74,10 @@ const OPTIONS = {
   'fanout-rounds': { type: 'string' },
   creates: { type: 'string' },
   'cold-starts': { type: 'string' },
+  'songbook-songs': { type: 'string' },
+  songbooks: { type: 'string' },
+  'search-rate': { type: 'string' },
+  'songbook-background': { type: 'string' },
   only: { type: 'string' },
   node: { type: 'string' },
   'log-level': { type: 'string', default: 'warn' },
@@ -100,6 +110,13 @@ function options(values: CliArgs<typeof OPTIONS>) {
     fanoutRounds: num(values['fanout-rounds'], 5, 2),
     creates: num(values.creates, 50, 3),
     coldStarts: num(values['cold-starts'], 5, 1),
+    songbook: {
+      songs: num(values['songbook-songs'], 100_000, 2_000),
+      books: num(values.songbooks, 3, 1),
+      searchRate: num(values['search-rate'], 100, 100),
+      backgroundRate: num(values['songbook-background'], 1000, 200),
+      settleMs: q ? 500 : 5000,
+    },
     only: new Set(only),
     node: values.node ?? process.execPath,
     logLevel: values['log-level'],
@@ -151,7 +168,7 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     const seedDir = path.join(work, 'seed');
     const seedStart = performance.now();
     const seeder = await start(seedDir);
-    const { hot } = await seedThroughApi(seeder.url, opts.seedSessions);
+    const { hot, sessions: seeded } = await seedThroughApi(seeder.url, opts.seedSessions);
     await stop(seeder);
     results.seeded.seconds = (performance.now() - seedStart) / 1000;
     log(`bench: seeded ${opts.seedSessions} sessions through the API in ${results.seeded.seconds.toFixed(1)} s`);
@@ -162,7 +179,8 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     if (opts.only.has('cold')) results.coldStart = await coldStartScenario(ctx, mainDir, opts.sessions, opts.coldStarts);
 
     const profileDir = path.join(opts.out, 'profiles');
-    const main = await start(mainDir, opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+    const profileArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    const main = await start(mainDir, profileArgs);
     if (opts.only.has('read')) results.read = await readScenario(ctx, main, hot);
     if (opts.only.has('writes')) {
       const w = await writeScenario(ctx, main, writable, `durable writes, ${opts.sessions} sessions`, mainDir);
@@ -170,6 +188,12 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     }
     if (opts.only.has('create')) results.create = await createScenario(main.url, opts.creates);
     await stop(main);
+
+    if (opts.only.has('songbook')) {
+      const dir = path.join(work, 'store-songbook');
+      await padStore(seedDir, dir, opts.sessions, hot.id);
+      results.songbook = await songbookScenario(ctx, (role) => start(dir, role === 'search' ? profileArgs : []), stop, seeded, hot, opts.songbook);
+    }
 
     if (opts.only.has('fanout')) {
       // A fresh process for each count: memory read from a server that has just flushed

@@ -3,7 +3,8 @@
 import autocannon, { type RequestSpec, type Result } from 'autocannon';
 
 export type LoadJob =
-  | { kind: 'get'; url: string; path: string; connections: number; duration: number }
+  /** `rate`: requests per second for all connections together (autocannon's overallRate); as fast as it can without. */
+  | { kind: 'get'; url: string; path: string; connections: number; duration: number; rate?: number }
   | { kind: 'writes'; url: string; sessionIds: string[]; connections: number; duration: number; tag: string };
 
 export interface LoadResult {
@@ -88,7 +89,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const base = { url: job.url, connections: job.connections, duration: job.duration, timeout: 10 };
   const result =
     job.kind === 'get'
-      ? await autocannon({ ...base, url: `${job.url}${job.path}` })
+      ? await autocannon({ ...base, url: `${job.url}${job.path}`, ...(job.rate ? { overallRate: job.rate } : {}) })
       : await autocannon({ ...base, requests: writeCycle(job.sessionIds, job.tag) });
   return summarize(result);
 }

@@ -12,6 +12,7 @@ export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.js', import.
 export const BASELINE_MAIN = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
 export const LOAD_MAIN = fileURLToPath(new URL('./load.js', import.meta.url));
 export const FANOUT_MAIN = fileURLToPath(new URL('./sse-clients.js', import.meta.url));
+export const SONGBOOK_CLIENT_MAIN = fileURLToPath(new URL('./songbook-client.js', import.meta.url));
 
 export interface Exit {
   code: number | null;
@@ -92,10 +93,9 @@ export function watch(child: ChildProcess): WatchedProcess {
     createInterface({ input: stream }).on('line', (line) => {
       out[name] = (out[name] + line + '\n').slice(-KEEP_CHARS);
       if (/"level":(40|50|60)/.test(line) && warnings.length < 1000) warnings.push(line);
-      // "listening: open http://…": the bound port is a field, the address is for people.
-      if (name === 'stdout' && line.includes('"msg":"listening')) {
+      if (name === 'stdout' && line.includes('"msg":"listening"')) {
         const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg?.startsWith('listening') && typeof entry.port === 'number') onListening(entry.port);
+        if (entry.msg === 'listening' && typeof entry.port === 'number') onListening(entry.port);
       }
     });
   };

@@ -44,7 +44,7 @@ export function adminRoutes({ config, store, changes, limit, now, log }: AdminDe
     next();
   });
 
-  router.get('/api/admin/export', (_req, res) => {
+  router.get('/api/admin/export', async (_req, res) => {
     const stamp = fileSafeTimestamp(now());
     res
       .status(200)
@@ -53,7 +53,7 @@ export function adminRoutes({ config, store, changes, limit, now, log }: AdminDe
         'Content-Disposition': `attachment; filename="karaoke-export-${stamp}.json"`,
         'Cache-Control': 'no-store',
       })
-      .send(store.exportData());
+      .send(await store.exportData());
   });
 
   router.post(
@@ -84,6 +84,7 @@ export function adminRoutes({ config, store, changes, limit, now, log }: AdminDe
         else next[id] = current ? { ...incoming, version: Math.max(incoming.version, current.version + 1) } : incoming;
       }
       const summary = await changes.replaceAll(next);
+      for (const id of Object.keys(next)) await store.nights.replace(id, parsed.nights[id] ?? []);
 
       log.info(
         {

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Errors } from '../errors.js';
-import { FORBIDDEN_CHARACTERS as FORBIDDEN, OUTCOMES, ROTATIONS, STATUSES } from '../model/session.js';
+import { FORBIDDEN_CHARACTERS as FORBIDDEN, OUTCOMES, REQUEST_MODES, ROTATIONS, STATUSES } from '../model/session.js';
 
 /** The request bodies the API takes, and the one way a body is checked against them. */
 
@@ -28,6 +28,7 @@ export const UpdateSessionBody = z
     name: nameField.optional(),
     status: z.enum(STATUSES).optional(),
     rotation: z.enum(ROTATIONS).optional(),
+    requests: z.enum(REQUEST_MODES).optional(),
     maxQueuedPerSinger: z.int({ error: 'maxQueuedPerSinger must be a whole number' }).min(1).max(20).optional(),
     endsAt: z.iso
       .datetime({ offset: true, error: 'endsAt must be an ISO 8601 date-time, or null' })
@@ -39,12 +40,18 @@ export const UpdateSessionBody = z
 
 export const JoinBody = z.strictObject({ name: nameField });
 
-export const RequestBody = z.strictObject({
-  title,
-  artist: artist.optional(),
-  link: link.optional(),
-  singerName: nameField.optional(),
-});
+export const RequestBody = z
+  .strictObject({
+    title: title.optional(),
+    artist: artist.optional(),
+    link: link.optional(),
+    singerName: nameField.optional(),
+    songId: z.string({ error: 'songId must be text' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'songId is not a songbook id' }).optional(),
+  })
+  .refine((b) => (b.title === undefined) !== (b.songId === undefined), {
+    error: 'give either a song title or a songId from the songbook',
+    path: ['title'],
+  });
 
 export const MoveBody = z.strictObject({
   position: z.int({ error: 'position must be a whole number (1 is next up)' }).min(1).max(100_000),

@@ -9,6 +9,7 @@ import type { SessionChanges } from '../sessions/changes.js';
 import { newItemId, newSessionId } from '../sessions/ids.js';
 import * as queue from '../sessions/queue.js';
 import { publicState } from '../sessions/view.js';
+import type { SongbookCache } from '../songbook/cache.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
 import { CreateSessionBody, JoinBody, jsonBody, MoveBody, NextBody, parse, RequestBody, UpdateSessionBody } from './bodies.js';
@@ -18,6 +19,7 @@ export interface SessionRoutesDeps {
   store: SessionStore;
   hub: EventHub;
   changes: SessionChanges;
+  songbooks: SongbookCache;
   limits: { create: RequestHandler; join: RequestHandler; request: RequestHandler };
   now: () => Date;
 }
@@ -45,7 +47,7 @@ function sendJson(res: Response, body: Buffer): void {
  * The session API. Each route reads the clock once, checks the body and the key, calls the queue
  * logic, and hands the result to the change owner.
  */
-export function sessionRoutes({ config, store, hub, changes, limits, now }: SessionRoutesDeps): Router {
+export function sessionRoutes({ config, store, hub, changes, songbooks, limits, now }: SessionRoutesDeps): Router {
   const router = Router();
 
   /** For writes: the newest state, so a change builds on every change before it. */
@@ -62,6 +64,12 @@ export function sessionRoutes({ config, store, hub, changes, limits, now }: Sess
     const session = id ? store.get(id) : undefined;
     if (!session) throw Errors.sessionNotFound();
     return session;
+  };
+
+  const findSong = async (sessionId: string, songId: string) => {
+    const song = (await songbooks.get(sessionId))?.find(songId);
+    if (!song) throw Errors.songNotFound();
+    return song;
   };
 
   const requestId = (raw: string): string => {
@@ -122,10 +130,13 @@ export function sessionRoutes({ config, store, hub, changes, limits, now }: Sess
   });
 
   router.post('/api/sessions/:id/requests', limits.request, async (req, res) => {
+    const key = bearerToken(req);
+    authenticate(latest(req.params.id), key);
+    const { songId, ...body } = parse(RequestBody, jsonBody(req));
+    const song = songId === undefined ? undefined : await findSong(latest(req.params.id).id, songId);
+    // Read again after the songbook lookup: the newest state is what the change builds on.
     const session = latest(req.params.id);
-    const actor = authenticate(session, bearerToken(req));
-    const body = parse(RequestBody, jsonBody(req));
-    const added = queue.requestSong(session, actor, body, { request: newItemId(), singer: newItemId() }, now());
+    const added = queue.requestSong(session, authenticate(session, key), { ...body, song }, { request: newItemId(), singer: newItemId() }, now());
     const shownAt = await changes.commit(added.session);
     const request = publicState(added.session, config.publicUrl, shownAt).queue[added.position - 1];
     res.status(201).json({ request, position: added.position });

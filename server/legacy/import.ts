@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
-import { EventHub } from '../events.js';
+import { testConfig } from '../config.js';
 import { QrCodes } from '../qr.js';
-import { SessionChanges } from '../sessions/changes.js';
+import { buildServices } from '../services.js';
 import { normalizeSessionId, type StoredSession } from '../model/session.js';
 import { newItemId, newSessionId } from '../sessions/ids.js';
 import { hostUrl, sessionLinks } from '../model/links.js';
@@ -181,8 +181,12 @@ export async function importLegacy(options: LegacyImportOptions): Promise<Legacy
         const backup = await store.backup('pre-legacy-import', { at: now });
         lines.push(`kept the current data as backups/${backup!.name}`);
       }
-      const log = pino({ level: 'silent' });
-      const changes = new SessionChanges({ store, hub: new EventHub({ heartbeatMs: 20_000, maxBufferBytes: 1, log }), qr, publicUrl: options.publicUrl, log, now: () => now });
+      const { changes } = buildServices({
+        config: testConfig({ dataDir: options.dataDir, publicUrl: options.publicUrl }),
+        store,
+        log: pino({ level: 'silent' }),
+        now: () => now,
+      });
       // One group commit for all of them; resolves once data.json holds every session.
       await Promise.all(plan.map((step) => changes.commit(step.session)));
       if (plan.length > 0) {

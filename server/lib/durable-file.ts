@@ -5,7 +5,7 @@ import path from 'node:path';
 export const TEMP_SUFFIX = '.tmp';
 
 /** fsync a directory so a rename inside it survives a power cut. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await handle.sync();
@@ -54,4 +54,14 @@ export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const stale = names.filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
   await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { force: true })));
   return stale;
+}
+
+/** Create a folder (and its parents) so that it survives a power cut: each new level's parent is fsynced. */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await fs.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = path.dirname(d)) {
+    await syncDir(path.dirname(d));
+    if (d === first) return;
+  }
 }

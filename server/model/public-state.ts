@@ -1,4 +1,4 @@
-import type { PastRequest, PlayingRequest, Rotation, SongRequest, Status } from './session.js';
+import type { PastRequest, PlayingRequest, RequestMode, Rotation, SongRequest, Status, StoredSession } from './session.js';
 import type { SessionLinks } from './links.js';
 
 /**
@@ -24,6 +24,10 @@ export interface PublicState extends SessionLinks {
   createdAt: string;
   updatedAt: string;
   version: number;
+  night: number;
+  nightStartedAt: string;
+  requests: RequestMode;
+  songbook: StoredSession['songbook'];
   /** The server's clock when this state was made, so clients can correct their own. */
   generatedAt: string;
   averageSongSeconds: number;

@@ -10,6 +10,8 @@ import { z } from 'zod';
 export const STATUSES = ['open', 'paused', 'closed'] as const;
 export const ROTATIONS = ['fair', 'fifo'] as const;
 export const OUTCOMES = ['sung', 'skipped'] as const;
+/** Whether guests may ask for songs that are not in the host's songbook. */
+export const REQUEST_MODES = ['any', 'songbook'] as const;
 
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
 
@@ -26,6 +28,10 @@ export const SongRequestSchema = z.object({
   artist: z.string(),
   link: z.string().nullable(),
   createdAt: iso,
+  /** The songbook entry it was picked from. */
+  songId: z.string().optional(),
+  /** false: typed in by hand while the room has a songbook, so the host may not have the track. */
+  inSongbook: z.boolean().optional(),
 });
 export const PlayingRequestSchema = SongRequestSchema.extend({ startedAt: iso });
 export const PastRequestSchema = PlayingRequestSchema.extend({ endedAt: iso, outcome: z.enum(OUTCOMES) });
@@ -47,9 +53,17 @@ export const StoredSessionSchema = z.object({
   queue: z.array(SongRequestSchema),
   nowSinging: PlayingRequestSchema.nullable(),
   history: z.array(PastRequestSchema),
+  /** Tonight: 1 for the room's first night, one more for each new night the host starts. */
+  night: z.number().int().positive(),
+  nightStartedAt: iso,
+  requests: z.enum(REQUEST_MODES),
+  /** What the stored songbook holds (the songs themselves live apart from the session). */
+  songbook: z.object({ songs: z.number().int().nonnegative(), updatedAt: iso }).nullable(),
+  /** Key hashes of the previous night's guests: their phones are told a new night began. */
+  pastKeyHashes: z.array(z.string()),
 });
 
-type DeepReadonly<T> = T extends (infer U)[]
+export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
   : T extends object
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
@@ -58,6 +72,7 @@ type DeepReadonly<T> = T extends (infer U)[]
 export type Status = (typeof STATUSES)[number];
 export type Rotation = (typeof ROTATIONS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
+export type RequestMode = (typeof REQUEST_MODES)[number];
 export type SingerRef = DeepReadonly<z.infer<typeof SingerRefSchema>>;
 export type StoredSinger = DeepReadonly<z.infer<typeof StoredSingerSchema>>;
 export type SongRequest = DeepReadonly<z.infer<typeof SongRequestSchema>>;

@@ -7,7 +7,7 @@ export type Actor = { role: 'host' } | { role: 'guest'; singer: StoredSinger };
 
 /** Keys are 256-bit random secrets, so a plain SHA-256 is enough to keep them unusable at rest. */
 export const newKey = (): string => randomBytes(32).toString('base64url');
-export const hashKey = (key: string): string => sha256(key).toString('base64url');
+export const hashKey = (key: string): string => sha256(key, 'base64url');
 /** A key long and plain enough to keep (an imported one): what newKey makes is 43 such characters. */
 export const isStrongKey = (key: string): boolean => /^[A-Za-z0-9_-]{16,128}$/.test(key);
 
@@ -26,7 +26,7 @@ export function authenticate(session: StoredSession, key: string | undefined): A
   for (const singer of session.singers) {
     if (singer.keyHash !== null && sameHash(hash, singer.keyHash)) found = singer;
   }
-  if (!found) throw Errors.unauthorized();
+  if (!found) throw session.pastKeyHashes.some((h) => sameHash(hash, h)) ? Errors.newNight() : Errors.unauthorized();
   return { role: 'guest', singer: found };
 }
 

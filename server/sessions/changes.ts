@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { sseFrame, type EventHub } from '../events.js';
 import type { StoredSession } from '../model/session.js';
 import type { QrCodes } from '../qr.js';
+import type { SongbookCache } from '../songbook/cache.js';
 import type { ReplaceSummary, SessionStore } from '../store/index.js';
 import { publicStateBytes } from './view.js';
 
@@ -9,6 +10,7 @@ export interface SessionChangesDeps {
   store: SessionStore;
   hub: EventHub;
   qr: QrCodes;
+  songbooks: SongbookCache;
   publicUrl: string | undefined;
   log: Logger;
   now: () => Date;
@@ -58,14 +60,23 @@ export class SessionChanges {
   }
 
   /**
-   * Remove a session: the durable removal, then its QR file, then the `deleted` event. The PNG is
-   * a cache: a failure to delete it is logged, never an error to the caller (housekeeping removes
-   * orphans later).
+   * Remove a session: the durable removal, then its songbook, archive and QR file, then the
+   * `deleted` event. Those files are removed best effort: once the session is gone nothing reads
+   * them, so a failure is logged, never an error to the caller.
    */
   async remove(session: StoredSession): Promise<void> {
     await this.deps.store.remove(session.id);
-    await this.removeQr(session.id);
+    await this.removeFiles(session.id);
     this.ended(session);
+  }
+
+  /** What a removed session leaves: nothing reads it any more, so failures are only logged. */
+  private async removeFiles(sessionId: string): Promise<void> {
+    const { store, songbooks, log } = this.deps;
+    songbooks.invalidate(sessionId);
+    await store.songbooks.remove(sessionId).catch((err: unknown) => log.warn({ err, sessionId }, 'could not remove a songbook'));
+    await store.nights.removeAll(sessionId).catch((err: unknown) => log.warn({ err, sessionId }, 'could not remove the archive of nights'));
+    await this.removeQr(sessionId);
   }
 
   /**
@@ -77,7 +88,7 @@ export class SessionChanges {
     const summary = await this.deps.store.replaceAll(next);
     for (const session of summary.removed) {
       this.ended(session);
-      await this.removeQr(session.id);
+      await this.removeFiles(session.id);
     }
     const nowMs = this.deps.now().getTime();
     for (const session of [...summary.added, ...summary.updated]) {

@@ -3,6 +3,7 @@ import {
   sameName,
   type Outcome,
   type PastRequest,
+  type RequestMode,
   type Rotation,
   type SingerRef,
   type SongRequest,
@@ -10,6 +11,8 @@ import {
   type StoredSession,
   type StoredSinger,
 } from '../model/session.js';
+import type { ArchivedNight } from '../model/night.js';
+import type { Song } from '../model/song.js';
 import type { Actor } from './auth.js';
 import { estimatedStartMs, schedule } from './eta.js';
 
@@ -41,6 +44,11 @@ export function createSession({ id, name, hostKeyHash, origin, now }: NewSession
     queue: [],
     nowSinging: null,
     history: [],
+    night: 1,
+    nightStartedAt: at,
+    requests: 'any',
+    songbook: null,
+    pastKeyHashes: [],
   };
 }
 
@@ -54,6 +62,7 @@ export interface SettingsPatch {
   rotation?: Rotation | undefined;
   maxQueuedPerSinger?: number | undefined;
   endsAt?: string | null | undefined;
+  requests?: RequestMode | undefined;
 }
 
 export function updateSettings(session: StoredSession, patch: SettingsPatch, now: Date): StoredSession {
@@ -63,6 +72,7 @@ export function updateSettings(session: StoredSession, patch: SettingsPatch, now
   if (patch.rotation !== undefined) changes.rotation = patch.rotation;
   if (patch.maxQueuedPerSinger !== undefined) changes.maxQueuedPerSinger = patch.maxQueuedPerSinger;
   if (patch.endsAt !== undefined) changes.endsAt = patch.endsAt;
+  if (patch.requests !== undefined) changes.requests = patch.requests;
   // Switching rotation does not reorder what is queued; it decides where new requests go.
   return touch(session, now, changes);
 }
@@ -101,6 +111,8 @@ export interface NewRequest {
   title: string;
   artist: string;
   link: string | null;
+  songId?: string;
+  inSongbook?: boolean;
 }
 
 const normalizeSong = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
@@ -119,7 +131,13 @@ function placeRequest(session: StoredSession, input: NewRequest, now: Date): { q
   if (session.endsAt !== null && estimatedStartMs(schedule(session, now.getTime()), index) > Date.parse(session.endsAt)) {
     throw Errors.pastEnd();
   }
-  const request: SongRequest = { ...input, createdAt: now.toISOString() };
+  const { songId, inSongbook, ...fields } = input;
+  const request: SongRequest = {
+    ...fields,
+    createdAt: now.toISOString(),
+    ...(songId !== undefined ? { songId } : {}),
+    ...(inSongbook !== undefined ? { inSongbook } : {}),
+  };
   return { queue: [...session.queue.slice(0, index), request, ...session.queue.slice(index)], index };
 }
 
@@ -133,7 +151,9 @@ export function addRequest(
 }
 
 export interface SongInput {
-  title: string;
+  /** Typed in by hand; or `song`, picked from the songbook. */
+  title?: string | undefined;
+  song?: Pick<Song, 'id' | 'title' | 'artist'> | undefined;
   artist?: string | undefined;
   link?: string | undefined;
   /** The host names the walk-in singer a request is for; guests request for themselves. */
@@ -167,7 +187,18 @@ export function requestSong(
       singers = [...singers, singer];
     }
   }
-  const request = { id: ids.request, singer: { id: singer.id, name: singer.name }, title: input.title, artist: input.artist ?? '', link: input.link ?? null };
+  // Fields in the schema's order: a reload re-serialises sessions in that order, and the bytes must match.
+  const ref = { id: singer.id, name: singer.name };
+  const link = input.link ?? null;
+  let request: NewRequest;
+  if (input.song) {
+    request = { id: ids.request, singer: ref, title: input.song.title, artist: input.song.artist, link, songId: input.song.id };
+  } else {
+    if (input.title === undefined) throw Errors.invalidInput('name the song (title) or pick one from the songbook (songId)', 'title');
+    // A songbook room may refuse anything else; otherwise the host sees what is not in the list.
+    if (session.songbook !== null && session.requests === 'songbook') throw Errors.notInSongbook();
+    request = { id: ids.request, singer: ref, title: input.title, artist: input.artist ?? '', link, ...(session.songbook !== null ? { inSongbook: false } : {}) };
+  }
   const { queue, index } = placeRequest(session, request, now);
   return { session: touch(session, now, { singers, queue }), position: index + 1 };
 }
@@ -213,4 +244,41 @@ export function advance(
     queue: rest,
     nowSinging: head ? { ...head, startedAt: at } : null,
   });
+}
+
+/**
+ * End tonight and start a fresh night in the same room: the songs, the singer on stage, the queue
+ * and the singers go to the archive; the code, QR, keys, settings and songbook stay. The singer on
+ * stage counts as sung. Guests of tonight are remembered by key hash, so their phones can be told.
+ */
+export function startNight(session: StoredSession, now: Date): { session: StoredSession; archived: ArchivedNight } {
+  const at = now.toISOString();
+  const songs = session.nowSinging ? [...session.history, { ...session.nowSinging, endedAt: at, outcome: 'sung' as const }] : session.history;
+  const archived: ArchivedNight = {
+    night: session.night,
+    startedAt: session.nightStartedAt,
+    endedAt: at,
+    songs,
+    unsung: session.queue,
+    singers: session.singers.map(({ id, name }) => ({ id, name })),
+  };
+  const pastKeyHashes = session.singers.flatMap((s) => (s.keyHash === null ? [] : [s.keyHash]));
+  return {
+    archived,
+    session: touch(session, now, {
+      status: 'open',
+      singers: [],
+      queue: [],
+      nowSinging: null,
+      history: [],
+      night: session.night + 1,
+      nightStartedAt: at,
+      pastKeyHashes,
+    }),
+  };
+}
+
+/** The room's songbook changed (a new upload, or none any more). */
+export function setSongbook(session: StoredSession, songbook: StoredSession['songbook'], now: Date): StoredSession {
+  return touch(session, now, { songbook });
 }

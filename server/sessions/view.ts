@@ -35,8 +35,9 @@ function cached(session: StoredSession, publicUrl: string | undefined): Cached {
   let entry = sessionCache.get(session);
   if (entry === undefined || entry.publicUrl !== publicUrl) {
     const links = sessionLinks(session, publicUrl);
-    const { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version } = session;
-    const head = `${JSON.stringify({ id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, ...links }).slice(0, -1)},`;
+    const { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook } = session;
+    const fields = { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook };
+    const head = `${JSON.stringify({ ...fields, ...links }).slice(0, -1)},`;
     entry = { publicUrl, head: Buffer.from(head), songMs: averageSongMs(session), tail: undefined };
     sessionCache.set(session, entry);
   }

@@ -2,7 +2,8 @@
  * The store's one door: everything outside server/store/ imports from here. The interface is
  * SessionStore; openStore gives the JSON implementation under DATA_DIR.
  */
-export type { BackupReason, BackupRecord, ReplaceSummary, SessionStore, StoreStats } from './store.js';
+export type { BackupReason, BackupRecord, NightArchive, ReplaceSummary, SessionStore, SongbookStore, StoreStats } from './store.js';
+export { NIGHTS_DIR, SONGBOOK_DIR } from './side-files.js';
 export { openStore, readStoredData, LOCK_FILE, type OpenedStore, type OpenStoreOptions } from './open.js';
 export { LockHeldError, StoreClosedError, StoreUnavailableError, UnreadableDataError } from './errors.js';
 export { SCHEMA_VERSION, parseData, type DbData } from './data-file.js';

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Low } from 'lowdb';
+import { sha256 } from '../lib/hash.js';
+import type { ArchivedNight } from '../model/night.js';
 import type { StoredSession } from '../model/session.js';
 import { newestBackupBytes, pruneBackups, writeBackup } from './backup-files.js';
 import type { DbData } from './data-file.js';
@@ -7,6 +8,7 @@ import { StoreClosedError, StoreUnavailableError } from './errors.js';
 import type { JournaledJsonFile } from './journaled-file.js';
 import type { Lock } from './lock.js';
 import { serializeData } from './serialize.js';
+import type { NightFiles, SongbookFiles } from './side-files.js';
 import type { BackupReason, BackupRecord, ReplaceSummary, SessionStore, StoreStats } from './store.js';
 
 interface Waiter {
@@ -19,7 +21,7 @@ interface Batch {
   waiters: Waiter[];
 }
 
-const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const digest = (bytes: Uint8Array) => sha256(bytes, 'hex');
 
 /**
  * The JSON store: lowdb's `Low` over the journaled data.json adapter, with group commit on top.
@@ -40,6 +42,8 @@ export class JsonFileStore implements SessionStore {
     private readonly db: Low<DbData>,
     private readonly file: JournaledJsonFile,
     private readonly lock: Lock,
+    readonly songbooks: SongbookFiles,
+    readonly nights: NightFiles,
   ) {
     this.committed = new Map(Object.entries(db.data.sessions));
   }
@@ -92,13 +96,22 @@ export class JsonFileStore implements SessionStore {
     return this.committed.values();
   }
 
-  exportData(): Buffer {
-    return serializeData({ version: this.db.data.version, sessions: Object.fromEntries(this.committed) });
+  async exportData(): Promise<Buffer> {
+    // The sessions as they are now, before any await; then their archives.
+    const sessions = serializeData({ version: this.db.data.version, sessions: Object.fromEntries(this.committed) });
+    const nights: Record<string, ArchivedNight[]> = {};
+    for (const id of this.committed.keys()) {
+      const list = await this.nights.list(id);
+      if (list.length > 0) nights[id] = list.reverse();
+    }
+    if (Object.keys(nights).length === 0) return sessions;
+    // `{"version":n,"sessions":{…}}` becomes `{"version":n,"sessions":{…},"nights":{…}}`.
+    return Buffer.concat([sessions.subarray(0, -1), Buffer.from(`,"nights":${JSON.stringify(nights)}}`)]);
   }
 
   async backup(reason: BackupReason, { unlessUnchanged = false, at = new Date() }: { unlessUnchanged?: boolean; at?: Date } = {}): Promise<BackupRecord | null> {
     // The committed view only: a backup never holds a change that was not acknowledged.
-    const bytes = this.exportData();
+    const bytes = await this.exportData();
     const hash = digest(bytes);
     if (unlessUnchanged) {
       if (this.lastBackupDigest === undefined) {

@@ -9,4 +9,15 @@
  */
 export type Migration = (data: unknown) => unknown;
 
-export const migrations: readonly Migration[] = [];
+type Raw = Record<string, unknown>;
+const eachSession = (data: unknown, change: (session: Raw) => Raw): unknown => {
+  const sessions = (data as { sessions: Record<string, Raw> }).sessions;
+  for (const id of Object.keys(sessions)) sessions[id] = change(sessions[id]!);
+  return { ...(data as Raw), version: (data as { version: number }).version + 1 };
+};
+
+export const migrations: readonly Migration[] = [
+  // 1 → 2: a session is a room with nights and a songbook. Its current night is the first.
+  (data) =>
+    eachSession(data, (s) => ({ ...s, night: 1, nightStartedAt: s.createdAt, requests: 'any', songbook: null, pastKeyHashes: [] })),
+];

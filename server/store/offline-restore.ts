@@ -8,6 +8,7 @@ import { DATA_FILE } from './journaled-file.js';
 import { acquireLock } from './lock.js';
 import { LOCK_FILE, readStoredData } from './open.js';
 import { serializeData } from './serialize.js';
+import { NightFiles } from './side-files.js';
 
 export class BackupNotFoundError extends Error {
   override name = 'BackupNotFoundError';
@@ -48,7 +49,7 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
   try {
     const restored = await findBackup(dataDir, name);
     const text = await fs.readFile(restored.file, 'utf8');
-    const { data, migratedFrom } = parseExport(text, restored.file);
+    const { data, nights, migratedFrom } = parseExport(text, restored.file);
     const file = path.join(dataDir, DATA_FILE);
     const journal = journalPath(dataDir);
     // The state being replaced is data.json with the journal replayed onto it (an unclean stop leaves
@@ -70,6 +71,10 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
     await removeFileDurable(journal);
     // Written as it was: an older schema is migrated by the server at its next start.
     await writeFileDurable(file, text);
+    // The archives the backup holds come back with it; a backup from before archives existed leaves them as they are.
+    const archive = new NightFiles(dataDir);
+    await archive.prepare();
+    for (const [id, list] of Object.entries(nights)) await archive.replace(id, list);
     return { restored, previous, sessions: Object.keys(data.sessions).length, schemaVersion: migratedFrom ?? data.version };
   } finally {
     await lock.release();

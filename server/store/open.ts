@@ -7,6 +7,7 @@ import { emptyData, type DbData } from './data-file.js';
 import { CHECKPOINT_MIN_BYTES, JournaledJsonFile } from './journaled-file.js';
 import { JsonFileStore } from './json-store.js';
 import { acquireLock } from './lock.js';
+import { NightFiles, SongbookFiles } from './side-files.js';
 import type { SessionStore } from './store.js';
 
 export const LOCK_FILE = '.lock';
@@ -59,7 +60,11 @@ export async function openStore({ dataDir, checkpointMinBytes = CHECKPOINT_MIN_B
       await writeBackup(dataDir, original, `pre-migration-v${migratedFrom}`);
     }
     await file.settle(db.data);
-    return { store: new JsonFileStore(dataDir, db, file, lock), migratedFrom, removedTempFiles, replayed };
+    const songbooks = new SongbookFiles(dataDir);
+    const nights = new NightFiles(dataDir);
+    await songbooks.prepare();
+    await nights.prepare();
+    return { store: new JsonFileStore(dataDir, db, file, lock, songbooks, nights), migratedFrom, removedTempFiles, replayed };
   } catch (err) {
     await lock.release();
     throw err;

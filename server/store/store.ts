@@ -1,4 +1,6 @@
+import type { ArchivedNight } from '../model/night.js';
 import type { StoredSession } from '../model/session.js';
+import type { StoredSongbook } from '../model/song.js';
 
 /**
  * What the rest of the server needs from storage, and all of it: sessions by id, durable changes,
@@ -19,10 +21,10 @@ export interface SessionStore {
   count(): number;
   sessions(): IterableIterator<StoredSession>;
   /**
-   * Every durable session in the export format (what the admin export sends and an import takes).
-   * As bytes: outside the JavaScript heap, which a small VM keeps small.
+   * Every durable session and its archived nights in the export format (what the admin export sends
+   * and an import takes). As bytes: outside the JavaScript heap, which a small VM keeps small.
    */
-  exportData(): Buffer;
+  exportData(): Promise<Buffer>;
   /**
    * Keep a copy of the durable state where this store keeps its backups. With `unlessUnchanged`,
    * nothing is written (null) when it equals the newest backup: a quiet week must not push the
@@ -31,8 +33,30 @@ export interface SessionStore {
   backup(reason: BackupReason, options?: { unlessUnchanged?: boolean; at?: Date }): Promise<BackupRecord | null>;
   /** Keep the newest `keep` scheduled and pre-change backups; returns what was removed. */
   pruneBackups(keep: number): Promise<BackupRecord[]>;
+  /** Each session's songbook, kept apart from the session. */
+  readonly songbooks: SongbookStore;
+  /** Each session's archived nights, kept apart from tonight. */
+  readonly nights: NightArchive;
   stats(): StoreStats;
   close(): Promise<void>;
+}
+
+export interface SongbookStore {
+  get(sessionId: string): Promise<StoredSongbook | undefined>;
+  /** Durable and atomic: a failed or interrupted put leaves the previous songbook as it was. */
+  put(sessionId: string, songbook: StoredSongbook): Promise<void>;
+  remove(sessionId: string): Promise<void>;
+}
+
+export interface NightArchive {
+  /** Keep a night that ended; only the newest `keep` nights of the session stay. */
+  put(sessionId: string, night: ArchivedNight, keep: number): Promise<void>;
+  /** Newest first. */
+  list(sessionId: string): Promise<ArchivedNight[]>;
+  /** Replace a session's whole archive (an import). */
+  replace(sessionId: string, nights: readonly ArchivedNight[]): Promise<void>;
+  get(sessionId: string, night: number): Promise<ArchivedNight | undefined>;
+  removeAll(sessionId: string): Promise<void>;
 }
 
 /** Why a backup was written; pre-migration copies are never pruned (they are the only copy of an old schema). */

@@ -59,9 +59,9 @@ export async function buildApp(
   const { store } = await openStore({ dataDir });
   const log = pino({ level: 'silent' });
   const now = options.now ?? (() => new Date());
-  const { hub, qr, changes } = buildServices({ config, store, log, now });
+  const { hub, qr, changes, songbooks } = buildServices({ config, store, log, now });
   await qr.prepare();
-  const app = createApp({ config, store, hub, qr, changes, log, now });
+  const app = createApp({ config, store, hub, qr, changes, songbooks, log, now });
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -1,13 +1,15 @@
 // @ts-check
 /**
- * What this device remembers per session: the host key, and the guest's name and key, so a reload
- * or a second scan of the QR code keeps the same singer. Private browsing may refuse storage: the
+ * What this device remembers per session (localStorage): the host key, and the guest's name and key
+ * with the night they belong to, so a reload or a second scan of the QR code keeps the same singer
+ * and a key from last week's night is recognised as such. Private browsing may refuse storage: the
  * page then still works, it just forgets on reload.
  */
 
 /**
  * @typedef {{ key: string, name: string, savedAt: string }} HostEntry
- * @typedef {{ key: string, singerId: string, name: string, sessionName: string, savedAt: string }} GuestEntry
+ * @typedef {{ key: string, singerId: string, name: string, sessionName: string, night?: number, savedAt: string }} GuestEntry
+ *   `night` is missing in entries saved before sessions had nights.
  */
 
 const PREFIX = 'karaoke:';
