@@ -10,12 +10,16 @@ import { adminRoutes } from './http/admin.js';
 import { healthRoutes } from './http/health.js';
 import { createLimiters } from './http/rate-limits.js';
 import { nightRoutes } from './http/nights.js';
+import { pushRoutes } from './http/push.js';
 import { sessionRoutes } from './http/sessions.js';
 import { songbookRoutes } from './http/songbook.js';
+import { turnRoutes } from './http/turns.js';
 import { normalizeSessionId } from './model/session.js';
+import type { PushSender } from './push/sender.js';
 import type { QrCodes } from './qr.js';
 import type { SessionChanges } from './sessions/changes.js';
 import type { SongbookCache } from './songbook/cache.js';
+import type { SongbookWorker } from './songbook/worker-client.js';
 import type { SessionStore } from './store/index.js';
 
 export interface AppDeps {
@@ -25,6 +29,8 @@ export interface AppDeps {
   qr: QrCodes;
   changes: SessionChanges;
   songbooks: SongbookCache;
+  songbookWorker: SongbookWorker;
+  push: PushSender;
   log: Logger;
   now: () => Date;
   publicDir?: string;
@@ -55,7 +61,7 @@ function requestLog(log: Logger): RequestHandler {
 }
 
 /** The Express app: middleware, routes, pages, 404 and the error handler. Builds no service of its own. */
-export function createApp({ config, store, hub, qr, changes, songbooks, log, now, publicDir = path.join(ROOT, 'public') }: AppDeps): Express {
+export function createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now, publicDir = path.join(ROOT, 'public') }: AppDeps): Express {
   const app = express();
   const limits = createLimiters(config.rateLimits);
 
@@ -72,6 +78,8 @@ export function createApp({ config, store, hub, qr, changes, songbooks, log, now
           'img-src': ["'self'", 'data:'],
           'connect-src': ["'self'"],
           'manifest-src': ["'self'"],
+          // public/sw.js shows the push notifications.
+          'worker-src': ["'self'"],
           'frame-ancestors': ["'none'"],
           // Guests often reach a bar's server over plain http on the local network.
           'upgrade-insecure-requests': null,
@@ -85,8 +93,10 @@ export function createApp({ config, store, hub, qr, changes, songbooks, log, now
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
   app.use('/api', limits.api, express.json({ limit: config.bodyLimitBytes, strict: true }));
   app.use(sessionRoutes({ config, store, hub, changes, songbooks, limits, now }));
-  app.use(songbookRoutes({ config, store, changes, songbooks, now }));
+  app.use(songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }));
   app.use(nightRoutes({ config, store, changes, now }));
+  app.use(turnRoutes({ store, changes, now }));
+  app.use(pushRoutes({ store, changes, push, allowLoopback: config.push.allowLocalEndpoints, now }));
   app.use('/api', () => {
     throw Errors.routeNotFound();
   });

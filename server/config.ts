@@ -35,6 +35,17 @@ export interface Config {
   songbookMemoryBytes: number;
   /** Archived nights kept per room (oldest dropped first). */
   nightsKeep: number;
+  push: PushConfig;
+}
+
+export interface PushConfig {
+  /** VAPID keys from the environment (base64url); unset = generated at the first start and kept under DATA_DIR. */
+  publicKey: string | undefined;
+  privateKey: string | undefined;
+  /** The contact in every VAPID token; unset = PUBLIC_URL when it is https, else push is off. */
+  subject: string | undefined;
+  /** Tests and development only: also accept push endpoints on loopback addresses. */
+  allowLocalEndpoints: boolean;
 }
 
 export class ConfigError extends StartupError {
@@ -54,6 +65,24 @@ const AdminTokenSchema = z.string().min(24, { error: 'must be at least 24 charac
 export function adminTokenProblem(token: string): string | undefined {
   const result = AdminTokenSchema.safeParse(token);
   return result.success ? undefined : result.error.issues[0]?.message;
+}
+
+const base64url = (bytes: number, what: string) =>
+  z.string().refine((s) => /^[A-Za-z0-9_-]+$/.test(s) && Buffer.from(s, 'base64url').length === bytes, {
+    error: `must be ${what} (${bytes} bytes, base64url), as made by \`npx web-push generate-vapid-keys\``,
+  });
+
+/** A host Apple's push service would refuse in a VAPID subject (web-push issue #947). */
+const localHost = (host: string) =>
+  /^(localhost|.*\.localhost|.*\.local|.*\.internal|.*\.test|.*\.invalid)$/i.test(host) || host.startsWith('[') || /^[\d.]+$/.test(host);
+
+/** mailto: with a real domain, or an https URL that is not localhost. */
+function realSubject(s: string): boolean {
+  if (s.startsWith('mailto:')) {
+    const domain = /^mailto:[^@\s]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})$/.exec(s)?.[1];
+    return domain !== undefined && !localHost(domain);
+  }
+  return URL.canParse(s) && new URL(s).protocol === 'https:' && !localHost(new URL(s).hostname);
 }
 
 const EnvSchema = z.object({
@@ -89,7 +118,19 @@ const EnvSchema = z.object({
   SONGBOOK_MAX_MB: optional(int(1, 200)),
   SONGBOOK_MEMORY_MB: optional(int(8, 16_384)),
   NIGHTS_KEEP: optional(int(1, 1000)),
-});
+  VAPID_PUBLIC_KEY: optional(base64url(65, 'an uncompressed P-256 public key')),
+  VAPID_PRIVATE_KEY: optional(base64url(32, 'a P-256 private key')),
+  VAPID_SUBJECT: optional(
+    z.string().refine(realSubject, {
+      error: "must be a mailto: address or an https: URL on a real domain (Apple's push service refuses localhost with 403 BadJwtToken)",
+    }),
+  ),
+  PUSH_ALLOW_LOCAL_ENDPOINTS: optional(flag),
+})
+  .refine((e) => (e.VAPID_PUBLIC_KEY === undefined) === (e.VAPID_PRIVATE_KEY === undefined), {
+    error: 'must be set together with VAPID_PUBLIC_KEY (both or neither)',
+    path: ['VAPID_PRIVATE_KEY'],
+  });
 
 function parseTrustProxy(value: string | undefined): string | number | boolean {
   if (value === undefined) return 'loopback, linklocal, uniquelocal';
@@ -137,6 +178,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     songbookMaxBytes: (e.SONGBOOK_MAX_MB ?? 20) * 1024 * 1024,
     songbookMemoryBytes: (e.SONGBOOK_MEMORY_MB ?? 64) * 1024 * 1024,
     nightsKeep: e.NIGHTS_KEEP ?? 52,
+    push: Object.freeze({
+      publicKey: e.VAPID_PUBLIC_KEY,
+      privateKey: e.VAPID_PRIVATE_KEY,
+      subject: e.VAPID_SUBJECT ?? (e.PUBLIC_URL !== undefined && realSubject(e.PUBLIC_URL) ? e.PUBLIC_URL : undefined),
+      allowLocalEndpoints: e.PUSH_ALLOW_LOCAL_ENDPOINTS ?? false,
+    }),
   });
 }
 

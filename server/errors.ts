@@ -46,7 +46,10 @@ export const Errors = {
     new HttpError(409, 'queue_limit', `You already have ${max} song${max === 1 ? '' : 's'} in the queue. Wait until one is sung.`),
   duplicate: () => new HttpError(409, 'duplicate_request', 'You have already requested that song.'),
   pastEnd: () => new HttpError(409, 'session_ending', 'The session ends before this song could start.'),
-  nothingToAdvance: () => new HttpError(409, 'queue_empty', 'Nobody is singing and the queue is empty.'),
+  nothingToAdvance: (allOnHold = false) =>
+    new HttpError(409, 'queue_empty', allOnHold ? 'Nobody is singing and every queued singer is on hold.' : 'Nobody is singing and the queue is empty.'),
+  nothingToUndo: () => new HttpError(409, 'nothing_to_undo', 'There is nothing left to undo.'),
+  notYourHold: () => new HttpError(403, 'forbidden', 'You can only put yourself on hold.'),
   staleState: () => new HttpError(409, 'stale_state', 'The queue changed meanwhile; look again and retry.'),
   alreadySinging: () =>
     new HttpError(409, 'already_singing', 'That song is being sung right now; the host can skip it instead.'),
@@ -73,6 +76,12 @@ export const Errors = {
   nightNotFound: () => new HttpError(404, 'night_not_found', 'No archived night with that number. The list shows the nights that are kept.'),
   newNight: () =>
     new HttpError(401, 'new_night', 'A new night has started since this phone joined. Join again with your name to sing tonight.'),
+  singerNotFound: () => new HttpError(404, 'singer_not_found', 'No singer with that id tonight. Join again with your name.'),
+  notYourPhone: () => new HttpError(403, 'forbidden', "Only this singer's own phone can turn their notifications on or off."),
+  pushEndpointRefused: (why: string) =>
+    new HttpError(400, 'push_endpoint_refused', `This push subscription cannot be used: ${why}.`, { field: 'endpoint' }),
+  pushUnavailable: () =>
+    new HttpError(404, 'push_unavailable', 'Notifications are not set up on this server (it has no VAPID subject). The page keeps you posted while it is open.'),
   shuttingDown: () => new HttpError(503, 'shutting_down', 'The server is restarting. Try again in a few seconds.'),
 } as const;
 

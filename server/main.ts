@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { StartupError } from './lib/startup-error.js';
 import { checkDataDir } from './ops/disk.js';
+import { filePushKeys, resolveVapidKeys } from './push/keys.js';
 import { startMaintenance } from './ops/maintenance.js';
 import { buildServices } from './services.js';
 import { openStore } from './store/index.js';
@@ -66,12 +67,22 @@ async function main(): Promise<void> {
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
 
   const now = () => new Date();
-  const { hub, qr, changes, songbooks } = buildServices({ config, store, log, now });
+  const vapid = await resolveVapidKeys(config.push, filePushKeys(config.dataDir)).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  if (config.push.subject === undefined) {
+    log.info('push notifications are off: set VAPID_SUBJECT to a mailto: address or an https: URL of yours (or PUBLIC_URL to an https origin)');
+  } else {
+    log.info({ keys: vapid.source, subject: config.push.subject }, `push notifications on (VAPID keys ${vapid.source === 'environment' ? 'from the environment' : vapid.source === 'stored' ? `kept in ${config.dataDir}` : `generated and kept in ${config.dataDir}`})`);
+  }
+  if (config.push.allowLocalEndpoints) log.warn('PUSH_ALLOW_LOCAL_ENDPOINTS=1: push endpoints on loopback addresses are accepted (tests and development only)');
+  const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now, vapidKeys: vapid.keys });
   await qr.prepare();
   const staleQr = await qr.keepFor();
   if (staleQr > 0) log.info({ removed: staleQr, publicUrl: config.publicUrl ?? null }, 'PUBLIC_URL changed: QR codes will be rebuilt with it');
 
-  const app = createApp({ config, store, hub, qr, changes, songbooks, log, now });
+  const app = createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now });
   const maintenance = startMaintenance({ config, store, changes, qr, log, now });
   const server = await listen(app, config).catch(async (err: unknown) => {
     await maintenance.stop();
@@ -106,9 +117,13 @@ async function main(): Promise<void> {
     const maintenanceStopped = maintenance.stop();
     const closed = new Promise((resolve) => server.close(resolve));
     hub.close();
+    const workerClosed = songbookWorker.close();
     server.closeIdleConnections();
     await closed;
     await maintenanceStopped;
+    await workerClosed;
+    // Sends under way end within their deadline; one that ends in a removal commits before the store closes.
+    await push.close();
     await store.close();
     clearTimeout(force);
     log.info({ writes: store.stats() }, 'stopped cleanly');

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { EventHub } from './events.js';
+import type { VapidKeys } from './push/keys.js';
+import { PushSender } from './push/sender.js';
 import { QrCodes } from './qr.js';
 import { SessionChanges } from './sessions/changes.js';
 import { SongbookCache } from './songbook/cache.js';
+import { SongbookWorker } from './songbook/worker-client.js';
 import type { SessionStore } from './store/index.js';
 
 export interface Services {
@@ -11,16 +14,46 @@ export interface Services {
   qr: QrCodes;
   changes: SessionChanges;
   songbooks: SongbookCache;
+  /** Reads uploads and builds indexes off the main thread; close() it at shutdown. */
+  songbookWorker: SongbookWorker;
+  push: PushSender;
 }
 
 /** The long-lived parts around a store, built once: by main for the server, by tests for each app. */
-export function buildServices({ config, store, log, now }: { config: Readonly<Config>; store: SessionStore; log: Logger; now: () => Date }): Services {
+export function buildServices({
+  config,
+  store,
+  log,
+  now,
+  vapidKeys,
+}: {
+  config: Readonly<Config>;
+  store: SessionStore;
+  log: Logger;
+  now: () => Date;
+  /** Without keys, or without a VAPID subject in the config, push is off. */
+  vapidKeys?: VapidKeys | undefined;
+}): Services {
   const hub = new EventHub({ heartbeatMs: config.sseHeartbeatMs, maxBufferBytes: config.sseMaxBufferBytes, log });
   const qr = new QrCodes(config.dataDir, config.publicUrl);
+  const songbookWorker = new SongbookWorker();
   const songbooks = new SongbookCache({
     budgetBytes: config.songbookMemoryBytes,
-    load: async (id) => (await store.songbooks.get(id))?.songs,
+    // The file's bytes go to the worker as they are: decoding 100,000 songs is main-thread work too.
+    load: async (id) => {
+      const encoded = await store.songbooks.getEncoded(id);
+      return encoded === undefined ? undefined : songbookWorker.index(encoded);
+    },
   });
-  const changes = new SessionChanges({ store, hub, qr, songbooks, publicUrl: config.publicUrl, log, now });
-  return { hub, qr, changes, songbooks };
+  const subject = config.push.subject;
+  const push = new PushSender({
+    vapid: vapidKeys && subject !== undefined ? { keys: vapidKeys, subject } : undefined,
+    policy: { allowLoopback: config.push.allowLocalEndpoints },
+    publicUrl: config.publicUrl,
+    log,
+    // The change owner is made next; a dead subscription is forgotten through its commit.
+    gone: (sessionId, singerId, endpoint) => changes.pushGone(sessionId, singerId, endpoint),
+  });
+  const changes: SessionChanges = new SessionChanges({ store, hub, qr, songbooks, push, publicUrl: config.publicUrl, log, now });
+  return { hub, qr, changes, songbooks, songbookWorker, push };
 }

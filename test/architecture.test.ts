@@ -13,7 +13,7 @@ const FLOORS: readonly string[][] = [
   ['http'],
   ['ops'],
   ['sessions/changes.ts'],
-  ['sessions', 'songbook', 'events.ts', 'qr.ts'],
+  ['sessions', 'songbook', 'push', 'events.ts', 'qr.ts'],
   ['errors.ts', 'config.ts'],
   ['store'],
   ['model', 'lib'],

@@ -167,15 +167,16 @@ describe('the request log under load', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const config = testConfig({ dataDir });
     const now = () => new Date();
-    const { hub, qr, changes, songbooks } = buildServices({ config, store, log, now });
+    const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now });
     await qr.prepare();
-    const built = { app: createApp({ config, store, hub, qr, changes, songbooks, log, now }), hub };
+    const built = { app: createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now }), hub };
     const server = built.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     t.after(async () => {
       built.hub.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await songbookWorker.close();
       await store.close();
     });
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;

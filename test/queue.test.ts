@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { averageSongMs, DEFAULT_SONG_MS } from '../server/sessions/eta.js';
 import { normalizeSessionId, type StoredSession } from '../server/model/session.js';
-import { addRequest, addSinger, advance, createSession, fairInsertIndex, moveRequest } from '../server/sessions/queue.js';
+import { addRequest, addSinger, advance, createSession, moveRequest } from '../server/sessions/queue.js';
+import { fairInsertIndex } from '../server/sessions/rotation.js';
 import { publicState } from '../server/sessions/view.js';
 
 const t0 = new Date('2026-11-20T20:00:00Z');
@@ -65,7 +66,7 @@ describe('fair rotation', () => {
     s = moveRequest(s, s.queue[2]!.id, 1, t0);
     assert.equal(order(s), 'A A B');
     // C has had no song yet, so C goes before A's second one.
-    assert.equal(fairInsertIndex(s.queue, 'C'), 1);
+    assert.equal(fairInsertIndex(s, 'C'), 1);
   });
 });
 

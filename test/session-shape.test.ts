@@ -8,8 +8,11 @@ import { tempDataDir } from './support/app.js';
 /** A session with every field the schema knows set to something other than its default. */
 function everyFieldSet(): StoredSession {
   const base = createSession({ id: 'K7MP2Q', name: 'Every Field', hostKeyHash: 'hash-of-host-key', origin: 'https://karaoke.example', now: new Date('2026-11-03T19:00:00Z') });
-  const singer = { id: 'singer-0001', name: 'Ann', keyHash: 'hash-of-guest-key', createdAt: '2026-11-03T19:01:00.000Z' };
-  const song = { id: 'request-001', singer: { id: singer.id, name: singer.name }, title: 'Valerie', artist: 'Amy Winehouse', link: 'https://example.com/v', createdAt: '2026-11-03T19:02:00.000Z', songId: 'AW-01', inSongbook: true };
+  const singer = {
+    id: 'singer-0001', name: 'Ann', keyHash: 'hash-of-guest-key', createdAt: '2026-11-03T19:01:00.000Z', onHold: true,
+    push: [{ endpoint: 'https://push.example/abc', keys: { p256dh: 'p256dh-key', auth: 'auth-secret' }, createdAt: '2026-11-03T19:01:30.000Z' }],
+  };
+  const song = { id: 'request-001', singer: { id: singer.id, name: singer.name }, title: 'Valerie', artist: 'Amy Winehouse', link: 'https://example.com/v', createdAt: '2026-11-03T19:02:00.000Z', songId: 'AW-01', inSongbook: true, pinned: true };
   return {
     ...base,
     status: 'paused',
@@ -26,6 +29,13 @@ function everyFieldSet(): StoredSession {
     requests: 'songbook',
     songbook: { songs: 1234, updatedAt: '2026-11-02T12:00:00.000Z' },
     pastKeyHashes: ['hash-of-last-weeks-guest'],
+    undo: [
+      { label: 'next', at: '2026-11-03T19:03:00.000Z', by: null, action: { kind: 'next', ended: 'request-000', started: 'request-001' } },
+      { label: 'move', at: '2026-11-03T19:03:10.000Z', by: null, action: { kind: 'move', requestId: 'request-002', from: 0, pinned: false } },
+      { label: 'cancel', at: '2026-11-03T19:03:20.000Z', by: 'singer-0001', action: { kind: 'cancel', request: { ...song, id: 'request-003' }, index: 1 } },
+      { label: 'status', at: '2026-11-03T19:03:30.000Z', by: null, action: { kind: 'status', from: 'open' } },
+      { label: 'walk-in', at: '2026-11-03T19:03:40.000Z', by: null, action: { kind: 'walkIn', requestId: 'request-002', singerId: 'singer-0002' } },
+    ],
   };
 }
 

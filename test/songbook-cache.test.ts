@@ -6,6 +6,7 @@ import type { Song } from '../server/model/song.js';
 
 const songbook = (name: string, count = 50): Song[] =>
   Array.from({ length: count }, (_, i) => ({ id: `${name}${i}`, artist: `${name} Band`, title: `Song number ${i}` }));
+const indexOf = (name: string) => SongIndex.build(songbook(name));
 const bytesOf = (songs: Song[]) => SongIndex.build(songs).bytes;
 
 function deferred<T>() {
@@ -17,7 +18,7 @@ function deferred<T>() {
 describe('SongbookCache', () => {
   it('concurrent gets for one session share a single load and the same index', async () => {
     let calls = 0;
-    const cache = new SongbookCache({ budgetBytes: 10_000_000, load: async (id) => (calls++, songbook(id)) });
+    const cache = new SongbookCache({ budgetBytes: 10_000_000, load: async (id) => (calls++, indexOf(id)) });
     const [a, b] = await Promise.all([cache.get('S1'), cache.get('S1')]);
     const c = await cache.get('S1');
     assert.equal(calls, 1);
@@ -39,7 +40,7 @@ describe('SongbookCache', () => {
 
   it('a failed load rejects its callers and is not cached', async () => {
     let fail = true;
-    const cache = new SongbookCache({ budgetBytes: 10_000_000, load: async (id) => { if (fail) throw new Error('disk'); return songbook(id); } });
+    const cache = new SongbookCache({ budgetBytes: 10_000_000, load: async (id) => { if (fail) throw new Error('disk'); return indexOf(id); } });
     await assert.rejects(cache.get('S1'), /disk/);
     fail = false;
     assert.ok(await cache.get('S1'));
@@ -48,7 +49,7 @@ describe('SongbookCache', () => {
 
   it('the least recently used index is evicted when the budget is passed', async () => {
     const one = bytesOf(songbook('A'));
-    const cache = new SongbookCache({ budgetBytes: Math.floor(one * 2.5), load: async (id) => songbook(id) });
+    const cache = new SongbookCache({ budgetBytes: Math.floor(one * 2.5), load: async (id) => indexOf(id) });
     await cache.get('A');
     await cache.get('B');
     await cache.get('A'); // A is now more recent than B
@@ -62,7 +63,7 @@ describe('SongbookCache', () => {
   });
 
   it('an index bigger than the whole budget is still kept, alone', async () => {
-    const cache = new SongbookCache({ budgetBytes: 1, load: async (id) => songbook(id) });
+    const cache = new SongbookCache({ budgetBytes: 1, load: async (id) => indexOf(id) });
     const a = await cache.get('A');
     assert.equal(await cache.get('A'), a);
     await cache.get('B');
@@ -71,11 +72,11 @@ describe('SongbookCache', () => {
   });
 
   it('invalidate during a load keeps the stale result out of the cache', async () => {
-    const loads: { id: string; gate: ReturnType<typeof deferred<Song[]>> }[] = [];
+    const loads: { id: string; gate: ReturnType<typeof deferred<SongIndex>> }[] = [];
     const cache = new SongbookCache({
       budgetBytes: 10_000_000,
       load: (id) => {
-        const gate = deferred<Song[]>();
+        const gate = deferred<SongIndex>();
         loads.push({ id, gate });
         return gate.promise;
       },
@@ -86,8 +87,8 @@ describe('SongbookCache', () => {
     const fresh = cache.get('S1');
     await Promise.resolve();
     assert.equal(loads.length, 2, 'the get after invalidate starts its own load');
-    loads[1]!.gate.resolve(songbook('New'));
-    loads[0]!.gate.resolve(songbook('Old'));
+    loads[1]!.gate.resolve(indexOf('New'));
+    loads[0]!.gate.resolve(indexOf('Old'));
     const [oldIndex, newIndex] = await Promise.all([stale, fresh]);
     assert.equal(oldIndex?.search('old', 1).total, 50);
     assert.equal(newIndex?.search('new', 1).total, 50);
@@ -99,7 +100,7 @@ describe('SongbookCache', () => {
 
   it('invalidate drops a cached index and the next get loads again', async () => {
     let calls = 0;
-    const cache = new SongbookCache({ budgetBytes: 10_000_000, load: async (id) => (calls++, songbook(id)) });
+    const cache = new SongbookCache({ budgetBytes: 10_000_000, load: async (id) => (calls++, indexOf(id)) });
     await cache.get('S1');
     cache.invalidate('S1');
     assert.deepEqual(cache.stats, { loaded: 0, bytes: 0, loads: 1, evictions: 0 });

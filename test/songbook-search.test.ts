@@ -145,7 +145,18 @@ describe('SongIndex search', () => {
       if (!artist || !title) continue;
       const typo = title.length >= 5 ? title.slice(0, 1) + title.slice(2, 3) + title.slice(1, 2) + title.slice(3) : title;
       const got = big.search(`${typo} ${artist}`, songs.length).results;
-      assert.ok(got.includes(song), `"${typo} ${artist}" should find ${song.artist} - ${song.title}`);
+      assert.ok(got.some((s) => s.id === song.id), `"${typo} ${artist}" should find ${song.artist} - ${song.title}`);
     }
+  });
+
+  it('SongIndex.fromParts adopts a structured clone of toParts and answers like the original', () => {
+    const songs = generateSongbook(2_000);
+    const built = SongIndex.build(songs);
+    const adopted = SongIndex.fromParts(structuredClone(built.toParts()));
+    assert.equal(adopted.size, built.size);
+    assert.equal(adopted.bytes, built.bytes);
+    for (const q of ['hello', 'beatles jude', 'bohemain', 'лю', 'ac dc']) assert.deepEqual(adopted.search(q, 20), built.search(q, 20), q);
+    for (const song of [songs[0]!, songs[777]!, songs[1_999]!]) assert.deepEqual(adopted.find(song.id), song);
+    assert.equal(adopted.find('no-such-id'), undefined);
   });
 });

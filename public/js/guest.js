@@ -2,6 +2,8 @@
 import { api, ApiError, messageFor } from './api.js';
 import { aboutMinutes, byId, h, keepFocus, ordinal, sessionIdFromPath, shortMinutes, songText } from './dom.js';
 import { LiveSession, showLinkStatus } from './live.js';
+import { renderHold } from './hold.js';
+import { PushOptIn } from './push.js';
 import { forgetGuest, guestEntry, saveGuest } from './saved.js';
 import { SongSearch } from './song-search.js';
 
@@ -55,6 +57,7 @@ const search = new SongSearch({
 });
 
 byId('code').textContent = sessionId;
+const pushOptIn = new PushOptIn(byId('push'), sessionId);
 
 const live = new LiveSession(sessionId, {
   onState: render,
@@ -88,10 +91,12 @@ function render(state, previous) {
   // A guest coming back with songs queued sees where they stand; the form is one tap away.
   if (!previous && mine && state.queue.some((r) => r.singer.id === mine.singerId)) card.open = false;
   renderRejoin();
+  pushOptIn.update(mine);
   renderNow(state);
   const next = renderYou(state);
   renderForm(state);
   renderQueue(state);
+  renderHold(state, mine, base, (s) => live.apply(s));
   const singing = mine !== null && state.nowSinging?.singer.id === mine.singerId;
   document.title = next ? `🎤 You're next! · ${state.name}` : singing ? `🎤 You're singing · ${state.name}` : `${state.name} · Karaoke`;
   // Only a change to "next" buzzes: not a reload while already next, and never before a tap (browsers refuse).
@@ -139,7 +144,7 @@ function renderYou(state) {
   const mine = guest ? state.queue.filter((r) => r.singer.id === guest.singerId) : [];
   const first = mine[0];
   const singing = guest !== null && state.nowSinging !== null && state.nowSinging.singer.id === guest.singerId;
-  const next = !singing && first?.position === 1;
+  const next = !singing && first?.position === 1 && !first.onHold;
   box.hidden = !(singing || first);
   box.dataset.mood = singing ? 'singing' : next ? 'next' : 'waiting';
   if (singing && state.nowSinging) {
@@ -149,7 +154,7 @@ function renderYou(state) {
     headline.textContent = "You're up next!";
     detail.textContent = `Get ready for “${first.title}”.`;
   } else if (first) {
-    const wait = aboutMinutes(Date.parse(first.estimatedStartAt) - live.serverNow());
+    const wait = first.estimatedStartAt === null ? 'on hold' : aboutMinutes(Date.parse(first.estimatedStartAt) - live.serverNow());
     headline.textContent = `You're ${ordinal(first.position)}, ${wait}`;
     detail.textContent = `Your song: “${first.title}”.` + (mine.length > 1 ? ` Then ${mine.length - 1} more later.` : '');
   }
@@ -198,7 +203,7 @@ function renderQueue(state) {
             h('p', {}, h('span', { class: 'singer' }, r.singer.name), mine ? h('span', { class: 'badge' }, 'You') : null),
             h('p', { class: 'song' }, songText(r))),
           h('div', { class: 'side' },
-            h('span', { class: 'eta' }, shortMinutes(Date.parse(r.estimatedStartAt) - live.serverNow())),
+            h('span', { class: 'eta' }, r.estimatedStartAt === null ? 'on hold' : shortMinutes(Date.parse(r.estimatedStartAt) - live.serverNow())),
             mine
               ? h('button', { class: 'button small ghost', type: 'button', 'data-action': 'cancel', 'data-id': r.id, 'aria-label': `Cancel “${r.title}”` }, 'Cancel')
               : null));

@@ -23,7 +23,7 @@ function notInSongbook(song) {
 /** @param {PublicState} state @param {number} nowMs */
 export function renderStage(state, nowMs) {
   const now = state.nowSinging;
-  const head = state.queue[0];
+  const head = state.queue.find((r) => !r.onHold);
   const minutes = now ? Math.max(0, Math.floor((nowMs - Date.parse(now.startedAt)) / 60_000)) : 0;
   byId('now').replaceChildren(
     now
@@ -40,6 +40,11 @@ export function renderStage(state, nowMs) {
   next.dataset.empty = String(!now && !head);
   skip.dataset.empty = String(!now);
   skip.setAttribute('aria-label', now ? `Skip ${now.singer.name}'s song` : 'Skip');
+  // The host's newest undoable action, while the server still takes it back (30 minutes).
+  const undo = byId('undo', HTMLButtonElement);
+  const offer = state.undo && nowMs - Date.parse(state.undo.at) < 30 * 60_000 ? state.undo : null;
+  undo.hidden = offer === null;
+  undo.textContent = offer ? `Undo: ${offer.label}` : '';
 }
 
 /** @param {PublicState} state @param {number} nowMs */
@@ -57,11 +62,12 @@ export function renderQueue(state, nowMs) {
           h('span', { class: 'pos', 'aria-hidden': 'true' }, r.position),
           h('div', { class: 'what' },
             h('p', { class: 'singer' }, r.singer.name),
-            h('p', { class: 'song' }, songText(r), notInSongbook(r)), linkTo(r)),
-          h('span', { class: 'eta' }, shortMinutes(Date.parse(r.estimatedStartAt) - nowMs)),
+            h('p', { class: 'song' }, songText(r), notInSongbook(r), r.onHold ? h('span', { class: 'tag held' }, 'on hold') : null), linkTo(r)),
+          h('span', { class: 'eta' }, r.estimatedStartAt === null ? 'on hold' : shortMinutes(Date.parse(r.estimatedStartAt) - nowMs)),
           h('div', { class: 'actions' },
             h('button', { class: 'button small icon', type: 'button', 'data-action': 'up', 'data-id': r.id, 'data-position': String(r.position - 1), 'data-needs-key': true, 'aria-label': `Move ${label} up`, disabled: r.position === 1 }, '↑'),
             h('button', { class: 'button small icon', type: 'button', 'data-action': 'down', 'data-id': r.id, 'data-position': String(r.position + 1), 'data-needs-key': true, 'aria-label': `Move ${label} down`, disabled: r.position === state.queue.length }, '↓'),
+            h('button', { class: 'button small', type: 'button', 'data-action': r.onHold ? 'back' : 'hold', 'data-singer': r.singer.id, 'data-needs-key': true, 'aria-label': r.onHold ? `${r.singer.name} is back` : `Put ${r.singer.name} on hold` }, r.onHold ? 'Back' : 'Hold'),
             h('button', { class: 'button small danger', type: 'button', 'data-action': 'remove', 'data-id': r.id, 'data-needs-key': true, 'aria-label': `Remove ${label}` }, 'Remove')));
       }),
     ),

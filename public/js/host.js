@@ -118,13 +118,16 @@ function advance(outcome) {
 }
 byId('next').addEventListener('click', () => advance('sung'));
 byId('skip').addEventListener('click', () => advance('skipped'));
+byId('undo').addEventListener('click', () => act('stage-error', (key) => api('POST', `${base}/undo`, { key })));
 
 byId('queue').addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
   if (!(button instanceof HTMLButtonElement)) return;
-  const { action, id, position } = button.dataset;
+  const { action, id, position, singer } = button.dataset;
   const path = `${base}/requests/${id}`;
-  if (action === 'remove') void act('queue-error', (key) => api('DELETE', path, { key }));
+  if (action === 'hold' || action === 'back') {
+    void act('queue-error', (key) => api(action === 'hold' ? 'POST' : 'DELETE', `${base}/singers/${singer}/hold`, { key }));
+  } else if (action === 'remove') void act('queue-error', (key) => api('DELETE', path, { key }));
   else void act('queue-error', (key) => api('PATCH', path, { key, body: { position: Number(position) } }));
 });
 

@@ -1,3 +1,4 @@
+import { ECDH } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Errors } from '../errors.js';
@@ -60,6 +61,37 @@ export const MoveBody = z.strictObject({
 export const NextBody = z.strictObject({
   outcome: z.enum(OUTCOMES).optional(),
   expectedCurrentId: z.string().max(64).nullable().optional(),
+});
+
+const isP256Point = (key: string): boolean => {
+  try {
+    // Throws for a point that is not on the curve.
+    ECDH.convertKey(Buffer.from(key, 'base64url'), 'prime256v1');
+    return true;
+  } catch {
+    return false;
+  }
+};
+const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
+
+/** What PushSubscription.toJSON() gives; `expirationTime` is accepted and not kept (browsers send null). */
+export const PushSubscriptionBody = z.strictObject({
+  endpoint: z.string({ error: 'endpoint must be text' }).min(1).max(2048, { error: 'endpoint must be at most 2048 characters' }),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.strictObject({
+    p256dh: z
+      .string({ error: 'keys.p256dh must be text' })
+      .max(128)
+      .refine((k) => base64url.test(k) && Buffer.from(k, 'base64url').length === 65 && isP256Point(k), {
+        error: 'keys.p256dh must be the subscription\'s P-256 public key (base64url)',
+      }),
+    auth: z
+      .string({ error: 'keys.auth must be text' })
+      .max(64)
+      .refine((k) => base64url.test(k) && Buffer.from(k, 'base64url').length === 16, {
+        error: 'keys.auth must be the subscription\'s 16-byte auth secret (base64url)',
+      }),
+  }),
 });
 
 /** A request's JSON body: an empty one is `{}` when it says it is JSON, and missing otherwise. */

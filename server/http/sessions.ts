@@ -145,7 +145,8 @@ export function sessionRoutes({ config, store, hub, changes, songbooks, limits, 
   router.delete('/api/sessions/:id/requests/:requestId', async (req, res) => {
     const session = latest(req.params.id);
     const actor = authenticate(session, bearerToken(req));
-    await changes.commit(queue.cancelRequest(session, requestId(String(req.params.requestId)), actor, now()));
+    // Who cancelled: a guest whose song the host took off is told by push; one who cancelled is not.
+    await changes.commit(queue.cancelRequest(session, requestId(String(req.params.requestId)), actor, now()), { by: actor.role });
     res.status(204).end();
   });
 

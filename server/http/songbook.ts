@@ -7,7 +7,8 @@ import { requireHost } from '../sessions/auth.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import * as queue from '../sessions/queue.js';
 import type { SongbookCache } from '../songbook/cache.js';
-import { parseSongbook, SongbookParseError } from '../songbook/parse.js';
+import { SongbookParseError } from '../songbook/parse.js';
+import type { ParsedUpload, SongbookWorker } from '../songbook/worker-client.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
 import { parse } from './bodies.js';
@@ -17,6 +18,7 @@ export interface SongbookRoutesDeps {
   store: SessionStore;
   changes: SessionChanges;
   songbooks: SongbookCache;
+  songbookWorker: SongbookWorker;
   now: () => Date;
 }
 
@@ -29,7 +31,7 @@ const SearchQuery = z.object({
 });
 
 /** The host's songbook: upload, read, remove, and the search guests run as they type. */
-export function songbookRoutes({ config, store, changes, songbooks, now }: SongbookRoutesDeps): Router {
+export function songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }: SongbookRoutesDeps): Router {
   const router = Router();
 
   const session = (rawId: unknown, newest: boolean): StoredSession => {
@@ -53,21 +55,22 @@ export function songbookRoutes({ config, store, changes, songbooks, now }: Songb
     next();
   }, body, async (req, res) => {
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let parsed: ReturnType<typeof parseSongbook>;
+    const updatedAt = now().toISOString();
+    let parsed: ParsedUpload;
     try {
-      parsed = parseSongbook(bytes);
+      // On the worker: up to 20 MB would hold every other request for seconds.
+      parsed = await songbookWorker.parse(bytes, updatedAt);
     } catch (err) {
       if (!(err instanceof SongbookParseError)) throw err;
       if (err.code === 'too_many_songs') throw Errors.payloadTooLarge(err.message);
       throw Errors.invalidSongbook(err.message, err.badLines);
     }
-    const updatedAt = now().toISOString();
     const { id } = session(req.params.id, true);
-    await store.songbooks.put(id, { updatedAt, format: parsed.format, songs: parsed.songs });
+    await store.songbooks.putEncoded(id, parsed.encoded);
     songbooks.invalidate(id);
     // Built on the newest state after the file is down: other changes may have landed meanwhile.
-    await changes.commit(queue.setSongbook(session(id, true), { songs: parsed.songs.length, updatedAt }, now()));
-    res.json({ songs: parsed.songs.length, skipped: parsed.skipped, skippedCount: parsed.skippedCount, format: parsed.format });
+    await changes.commit(queue.setSongbook(session(id, true), { songs: parsed.songs, updatedAt }, now()));
+    res.json({ songs: parsed.songs, skipped: parsed.skipped, skippedCount: parsed.skippedCount, format: parsed.format });
   });
 
   router.get('/api/sessions/:id/songbook', async (req, res) => {

@@ -7,7 +7,10 @@ import type { SessionLinks } from './links.js';
  */
 export interface PublicRequest extends SongRequest {
   position: number;
-  estimatedStartAt: string;
+  /** The singer is on hold: next passes over this song. */
+  onHold: boolean;
+  /** null while on hold; the others' estimates leave held songs out. */
+  estimatedStartAt: string | null;
 }
 
 export interface PublicNowSinging extends PlayingRequest {
@@ -30,6 +33,8 @@ export interface PublicState extends SessionLinks {
   songbook: StoredSession['songbook'];
   /** The server's clock when this state was made, so clients can correct their own. */
   generatedAt: string;
+  /** The host's newest action that can still be undone (30 minutes), for the "Undo: <label>" button. */
+  undo: { label: string; at: string } | null;
   averageSongSeconds: number;
   singerCount: number;
   nowSinging: PublicNowSinging | null;

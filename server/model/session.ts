@@ -16,10 +16,25 @@ export const REQUEST_MODES = ['any', 'songbook'] as const;
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
 
 export const SingerRefSchema = z.object({ id: z.string(), name: z.string() });
+/**
+ * A browser's Web Push subscription (PushSubscription.toJSON()). The endpoint is a capability URL:
+ * it is kept here and in backups, never shown in the public state or written to a log.
+ */
+export const PushSubscriptionSchema = z.object({
+  endpoint: z.string(),
+  keys: z.object({ p256dh: z.string(), auth: z.string() }),
+  createdAt: iso,
+});
+/** A guest's phones that asked to be told when they are up: a few at most, newest last. */
+export const MAX_PUSH_SUBSCRIPTIONS = 3;
+
 export const StoredSingerSchema = SingerRefSchema.extend({
   /** SHA-256 of the guest key; null for a walk-in the host added. */
   keyHash: z.string().nullable(),
   createdAt: iso,
+  /** On hold ("hold my place"): the songs stay queued, next passes over them, ETAs leave them out. */
+  onHold: z.boolean().optional(),
+  push: z.array(PushSubscriptionSchema).max(MAX_PUSH_SUBSCRIPTIONS).optional(),
 });
 export const SongRequestSchema = z.object({
   id: z.string(),
@@ -32,9 +47,31 @@ export const SongRequestSchema = z.object({
   songId: z.string().optional(),
   /** false: typed in by hand while the room has a songbook, so the host may not have the track. */
   inSongbook: z.boolean().optional(),
+  /** Placed by the host (a move): fair rotation leaves it where the host put it. */
+  pinned: z.boolean().optional(),
 });
 export const PlayingRequestSchema = SongRequestSchema.extend({ startedAt: iso });
 export const PastRequestSchema = PlayingRequestSchema.extend({ endedAt: iso, outcome: z.enum(OUTCOMES) });
+
+/** What undoing an action needs: the inverse is applied to the queue as it is by then. */
+export const UndoActionSchema = z.discriminatedUnion('kind', [
+  /** `ended` went to history (null: nobody was on stage), `started` came up (null: nobody). */
+  z.object({ kind: z.literal('next'), ended: z.string().nullable(), started: z.string().nullable() }),
+  /** A cancel or a host's remove: the request as it was, and where. */
+  z.object({ kind: z.literal('cancel'), request: SongRequestSchema, index: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('move'), requestId: z.string(), from: z.number().int().nonnegative(), pinned: z.boolean() }),
+  z.object({ kind: z.literal('status'), from: z.enum(STATUSES) }),
+  /** A walk-in's request; `singerId` when that request also added the walk-in singer. */
+  z.object({ kind: z.literal('walkIn'), requestId: z.string(), singerId: z.string().nullable() }),
+]);
+export const UndoEntrySchema = z.object({
+  /** What the host page's button says: "Undo: <label>". */
+  label: z.string(),
+  at: iso,
+  /** null: the host's action; a singer id: that guest's own cancel. */
+  by: z.string().nullable(),
+  action: UndoActionSchema,
+});
 
 export const StoredSessionSchema = z.object({
   id: z.string(),
@@ -61,6 +98,8 @@ export const StoredSessionSchema = z.object({
   songbook: z.object({ songs: z.number().int().nonnegative(), updatedAt: iso }).nullable(),
   /** Key hashes of the previous night's guests: their phones are told a new night began. */
   pastKeyHashes: z.array(z.string()),
+  /** The newest undoable actions, oldest first, bounded (sessions/undo.ts). */
+  undo: z.array(UndoEntrySchema),
 });
 
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -74,10 +113,13 @@ export type Rotation = (typeof ROTATIONS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 export type RequestMode = (typeof REQUEST_MODES)[number];
 export type SingerRef = DeepReadonly<z.infer<typeof SingerRefSchema>>;
+export type StoredPushSubscription = DeepReadonly<z.infer<typeof PushSubscriptionSchema>>;
 export type StoredSinger = DeepReadonly<z.infer<typeof StoredSingerSchema>>;
 export type SongRequest = DeepReadonly<z.infer<typeof SongRequestSchema>>;
 export type PlayingRequest = DeepReadonly<z.infer<typeof PlayingRequestSchema>>;
 export type PastRequest = DeepReadonly<z.infer<typeof PastRequestSchema>>;
+export type UndoAction = DeepReadonly<z.infer<typeof UndoActionSchema>>;
+export type UndoEntry = DeepReadonly<z.infer<typeof UndoEntrySchema>>;
 export type StoredSession = DeepReadonly<z.infer<typeof StoredSessionSchema>>;
 
 export const SESSION_ID_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -97,6 +139,15 @@ export function isItemId(raw: string): boolean {
 
 /** Names of one singer: case does not matter ("Maya" and "maya"), accents do. */
 export const sameName = (a: string, b: string): boolean => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+
+const songKey = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+/** One song asked for twice: spacing and case do not matter. */
+export const sameSong = (a: { title: string; artist: string }, b: { title: string; artist: string }): boolean =>
+  songKey(a.title) === songKey(b.title) && songKey(a.artist) === songKey(b.artist);
+
+/** Singers on hold tonight. */
+export const heldSingers = (session: { readonly singers: readonly { readonly id: string; readonly onHold?: boolean | undefined }[] }): Set<string> =>
+  new Set(session.singers.filter((s) => s.onHold === true).map((s) => s.id));
 
 /** Control and invisible characters, and those that change text direction: a name must render as typed. */
 export const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;

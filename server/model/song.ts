@@ -13,3 +13,15 @@ export interface StoredSongbook {
   format: string;
   songs: Song[];
 }
+
+/**
+ * A stored songbook as bytes (UTF-8 JSON): how the store keeps it, and how it crosses to the
+ * songbook worker, which parses it there so that 100,000 songs never pass through the main thread.
+ */
+export function encodeStoredSongbook(songbook: StoredSongbook): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(songbook));
+}
+
+export function decodeStoredSongbook(bytes: Uint8Array): StoredSongbook {
+  return JSON.parse(new TextDecoder().decode(bytes)) as StoredSongbook;
+}

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { sseFrame, type EventHub } from '../events.js';
 import type { StoredSession } from '../model/session.js';
+import { pushEvents, type ChangeCause } from '../push/events.js';
+import type { PushSender } from '../push/sender.js';
 import type { QrCodes } from '../qr.js';
 import type { SongbookCache } from '../songbook/cache.js';
 import type { ReplaceSummary, SessionStore } from '../store/index.js';
+import { removePushSubscription } from './push-subscriptions.js';
 import { publicStateBytes } from './view.js';
 
 export interface SessionChangesDeps {
@@ -11,6 +14,7 @@ export interface SessionChangesDeps {
   hub: EventHub;
   qr: QrCodes;
   songbooks: SongbookCache;
+  push: PushSender;
   publicUrl: string | undefined;
   log: Logger;
   now: () => Date;
@@ -50,13 +54,25 @@ export class SessionChanges {
 
   /**
    * Commit durably, then push the whole new state to the session's open streams (if it has any:
-   * nobody else needs it made). Returns the time the new state is shown at.
+   * nobody else needs it made), then hand what it means to each guest to the push sender, which
+   * sends in the background. `by` says who made the change. Returns the time the new state is shown at.
    */
-  async commit(session: StoredSession): Promise<number> {
+  async commit(session: StoredSession, { by = 'system' }: { by?: ChangeCause } = {}): Promise<number> {
+    const before = this.deps.store.latest(session.id);
     await this.deps.store.put(session);
     const nowMs = this.deps.now().getTime();
     this.publish(session, nowMs);
+    const events = pushEvents(before, session, by);
+    if (events.length > 0) this.deps.push.notify(session, events);
     return nowMs;
+  }
+
+  /** A push service said this subscription is dead: forget it, through the same commit as every change. */
+  async pushGone(sessionId: string, singerId: string, endpoint: string): Promise<void> {
+    const session = this.deps.store.latest(sessionId);
+    if (!session) return;
+    const next = removePushSubscription(session, singerId, endpoint, this.deps.now());
+    if (next !== session) await this.commit(next);
   }
 
   /**

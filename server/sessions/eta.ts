@@ -1,4 +1,4 @@
-import type { StoredSession } from '../model/session.js';
+import { heldSingers, type StoredSession } from '../model/session.js';
 
 export const DEFAULT_SONG_MS = 4 * 60_000;
 // A "sung" song shorter than this was a mis-click; longer than the cap, the host left it running.
@@ -34,3 +34,17 @@ export function schedule(session: StoredSession, nowMs: number, songMs = average
 
 /** The one estimate: when the queue entry at 0-based `index` starts. */
 export const estimatedStartMs = ({ songMs, firstStartMs }: Schedule, index: number): number => firstStartMs + index * songMs;
+
+/**
+ * Which slot of the schedule each queued song takes: next passes over songs on hold, so they
+ * take none (null) and the others count on without them.
+ */
+export function startSlots(queue: readonly { readonly singer: { readonly id: string } }[], held: ReadonlySet<string>): (number | null)[] {
+  let slot = 0;
+  return queue.map((r) => (held.has(r.singer.id) ? null : slot++));
+}
+
+/** Each queued song's estimated start, null for a song on hold. */
+export function queueStartsMs(session: StoredSession, plan: Schedule): (number | null)[] {
+  return startSlots(session.queue, heldSingers(session)).map((slot) => (slot === null ? null : estimatedStartMs(plan, slot)));
+}

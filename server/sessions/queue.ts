@@ -1,6 +1,8 @@
 import { Errors } from '../errors.js';
 import {
+  heldSingers,
   sameName,
+  sameSong,
   type Outcome,
   type PastRequest,
   type RequestMode,
@@ -10,11 +12,14 @@ import {
   type Status,
   type StoredSession,
   type StoredSinger,
+  type UndoEntry,
 } from '../model/session.js';
 import type { ArchivedNight } from '../model/night.js';
 import type { Song } from '../model/song.js';
 import type { Actor } from './auth.js';
-import { estimatedStartMs, schedule } from './eta.js';
+import { estimatedStartMs, schedule, startSlots } from './eta.js';
+import { fairInsertIndex, reflow } from './rotation.js';
+import { forgetRequest, pushUndo, undoChanges } from './undo.js';
 
 /** Pure queue logic: each function takes a session and returns a new one, or throws an HttpError. */
 
@@ -49,12 +54,20 @@ export function createSession({ id, name, hostKeyHash, origin, now }: NewSession
     requests: 'any',
     songbook: null,
     pastKeyHashes: [],
+    undo: [],
   };
 }
 
 function touch(session: StoredSession, now: Date, changes: Partial<StoredSession>): StoredSession {
   return { ...session, ...changes, version: session.version + 1, updatedAt: now.toISOString() };
 }
+
+/** The session's undo stack with the host's (or guest `by`'s) action on top. */
+const remember = (session: StoredSession, now: Date, label: string, action: UndoEntry['action'], by: string | null = null, stack = session.undo) =>
+  pushUndo(stack, { label, at: now.toISOString(), by, action }, now);
+
+const quoted = (title: string) => `“${title}”`;
+const STATUS_LABELS = { open: 'reopen requests', paused: 'pause requests', closed: 'close the session' } as const;
 
 export interface SettingsPatch {
   name?: string | undefined;
@@ -73,6 +86,9 @@ export function updateSettings(session: StoredSession, patch: SettingsPatch, now
   if (patch.maxQueuedPerSinger !== undefined) changes.maxQueuedPerSinger = patch.maxQueuedPerSinger;
   if (patch.endsAt !== undefined) changes.endsAt = patch.endsAt;
   if (patch.requests !== undefined) changes.requests = patch.requests;
+  if (patch.status !== undefined && patch.status !== session.status) {
+    changes.undo = remember(session, now, STATUS_LABELS[patch.status], { kind: 'status', from: session.status });
+  }
   // Switching rotation does not reorder what is queued; it decides where new requests go.
   return touch(session, now, changes);
 }
@@ -92,19 +108,6 @@ export function findWalkIn(session: StoredSession, name: string): StoredSinger |
   return session.singers.find((s) => s.keyHash === null && sameName(s.name, name));
 }
 
-/** Fair rotation: a request's round is how many of its singer's requests stand before it. */
-export function fairInsertIndex(queue: readonly SongRequest[], singerId: string): number {
-  const seen = new Map<string, number>();
-  const newRound = queue.reduce((n, r) => (r.singer.id === singerId ? n + 1 : n), 0);
-  for (let i = 0; i < queue.length; i += 1) {
-    const id = queue[i]!.singer.id;
-    const round = seen.get(id) ?? 0;
-    seen.set(id, round + 1);
-    if (round > newRound) return i;
-  }
-  return queue.length;
-}
-
 export interface NewRequest {
   id: string;
   singer: SingerRef;
@@ -115,20 +118,17 @@ export interface NewRequest {
   inSongbook?: boolean;
 }
 
-const normalizeSong = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
-
 /** Where a new request goes, after the checks every request passes; throws an HttpError. */
 function placeRequest(session: StoredSession, input: NewRequest, now: Date): { queue: SongRequest[]; index: number } {
   assertTakesRequests(session);
   const mine = session.queue.filter((r) => r.singer.id === input.singer.id);
   if (mine.length >= session.maxQueuedPerSinger) throw Errors.queueLimit(session.maxQueuedPerSinger);
-  const title = normalizeSong(input.title);
-  const artist = normalizeSong(input.artist);
-  if (mine.some((r) => normalizeSong(r.title) === title && normalizeSong(r.artist) === artist)) {
-    throw Errors.duplicate();
-  }
-  const index = session.rotation === 'fifo' ? session.queue.length : fairInsertIndex(session.queue, input.singer.id);
-  if (session.endsAt !== null && estimatedStartMs(schedule(session, now.getTime()), index) > Date.parse(session.endsAt)) {
+  if (mine.some((r) => sameSong(r, input))) throw Errors.duplicate();
+  const index = session.rotation === 'fifo' ? session.queue.length : fairInsertIndex(session, input.singer.id);
+  const held = heldSingers(session);
+  // A song on hold has no start time to be too late for; the others start in the slots left.
+  const slot = startSlots([...session.queue.slice(0, index), input], held)[index];
+  if (session.endsAt !== null && slot != null && estimatedStartMs(schedule(session, now.getTime()), slot) > Date.parse(session.endsAt)) {
     throw Errors.pastEnd();
   }
   const { songId, inSongbook, ...fields } = input;
@@ -200,7 +200,11 @@ export function requestSong(
     request = { id: ids.request, singer: ref, title: input.title, artist: input.artist ?? '', link, ...(session.songbook !== null ? { inSongbook: false } : {}) };
   }
   const { queue, index } = placeRequest(session, request, now);
-  return { session: touch(session, now, { singers, queue }), position: index + 1 };
+  const undo =
+    actor.role === 'host'
+      ? remember(session, now, `walk-in ${singer.name}: ${quoted(request.title)}`, { kind: 'walkIn', requestId: request.id, singerId: singers === session.singers ? null : singer.id })
+      : session.undo;
+  return { session: touch(session, now, { singers, queue, undo }), position: index + 1 };
 }
 
 export function cancelRequest(session: StoredSession, requestId: string, actor: Actor, now: Date): StoredSession {
@@ -209,8 +213,15 @@ export function cancelRequest(session: StoredSession, requestId: string, actor: 
     if (session.nowSinging?.id === requestId) throw Errors.alreadySinging();
     throw Errors.requestNotFound();
   }
-  if (actor.role === 'guest' && session.queue[index]!.singer.id !== actor.singer.id) throw Errors.notYours();
-  return touch(session, now, { queue: session.queue.filter((_, i) => i !== index) });
+  const request = session.queue[index]!;
+  if (actor.role === 'guest' && request.singer.id !== actor.singer.id) throw Errors.notYours();
+  const rest = session.queue.filter((_, i) => i !== index);
+  // The singer's other songs are not left behind: one round fewer, they are placed again.
+  const queue = session.rotation === 'fair' ? reflow({ ...session, queue: rest }, [request.singer.id]) : rest;
+  const label = actor.role === 'host' ? `remove ${quoted(request.title)}` : `cancel ${quoted(request.title)}`;
+  const by = actor.role === 'host' ? null : actor.singer.id;
+  const undo = remember(session, now, label, { kind: 'cancel', request, index }, by, forgetRequest(session.undo, request.id));
+  return touch(session, now, { queue, undo });
 }
 
 /** Host reorder to a 1-based position; positions past the end mean "last". */
@@ -218,9 +229,12 @@ export function moveRequest(session: StoredSession, requestId: string, position:
   const from = session.queue.findIndex((r) => r.id === requestId);
   if (from === -1) throw Errors.requestNotFound();
   const to = Math.min(position, session.queue.length) - 1;
+  const moved = session.queue[from]!;
   const queue = session.queue.filter((_, i) => i !== from);
-  queue.splice(to, 0, session.queue[from]!);
-  return touch(session, now, { queue });
+  // Pinned: rotation leaves a song the host placed where the host put it.
+  queue.splice(to, 0, moved.pinned === true ? moved : { ...moved, pinned: true });
+  const undo = remember(session, now, `move ${quoted(moved.title)}`, { kind: 'move', requestId: requestId, from, pinned: moved.pinned === true });
+  return touch(session, now, { queue, undo });
 }
 
 export function advance(
@@ -233,17 +247,42 @@ export function advance(
   if (expectedCurrentId !== undefined && (session.nowSinging?.id ?? null) !== expectedCurrentId) {
     throw Errors.staleState();
   }
-  if (!session.nowSinging && session.queue.length === 0) throw Errors.nothingToAdvance();
+  // Songs on hold are passed over: the first song not on hold comes on stage.
+  const held = heldSingers(session);
+  const index = session.queue.findIndex((r) => !held.has(r.singer.id));
+  if (!session.nowSinging && index === -1) throw Errors.nothingToAdvance(session.queue.length > 0);
   const at = now.toISOString();
-  const history: PastRequest[] = session.nowSinging
-    ? [...session.history, { ...session.nowSinging, endedAt: at, outcome }]
-    : [...session.history];
-  const [head, ...rest] = session.queue;
-  return touch(session, now, {
-    history,
-    queue: rest,
-    nowSinging: head ? { ...head, startedAt: at } : null,
-  });
+  const ended = session.nowSinging;
+  const history: PastRequest[] = ended ? [...session.history, { ...ended, endedAt: at, outcome }] : [...session.history];
+  const head = index === -1 ? undefined : session.queue[index]!;
+  let queue = session.queue.filter((_, i) => i !== index);
+  let nowSinging: StoredSession['nowSinging'] = null;
+  if (head) {
+    const { pinned: _pinned, ...request } = head;
+    nowSinging = { ...request, startedAt: at };
+  }
+  // A skipped song was no turn: that singer's next songs catch up.
+  if (ended && outcome === 'skipped' && session.rotation === 'fair') queue = reflow({ ...session, history, nowSinging, queue }, [ended.singer.id]);
+  const label = ended && outcome === 'skipped' ? `skip ${ended.singer.name}` : ended ? 'next' : `start with ${head!.singer.name}`;
+  const undo = remember(session, now, label, { kind: 'next', ended: ended?.id ?? null, started: head?.id ?? null });
+  return touch(session, now, { history, queue, nowSinging, undo });
+}
+
+/** A singer on hold (a guest for themselves, the host for anyone), or back. */
+export function setHold(session: StoredSession, singerId: string, onHold: boolean, actor: Actor, now: Date): StoredSession {
+  const singer = session.singers.find((s) => s.id === singerId);
+  if (!singer) throw Errors.singerNotFound();
+  if (actor.role === 'guest' && actor.singer.id !== singerId) throw Errors.notYourHold();
+  if ((singer.onHold === true) === onHold) return session;
+  // Held songs keep their places, so a singer who is back is where the rotation had them.
+  const { onHold: _was, ...rest } = singer;
+  const changed: StoredSinger = onHold ? { ...rest, onHold: true } : rest;
+  return touch(session, now, { singers: session.singers.map((s) => (s === singer ? changed : s)) });
+}
+
+/** Undo the actor's newest undoable action (see undo.ts); 409 nothing_to_undo if there is none. */
+export function undo(session: StoredSession, actor: Actor, now: Date): StoredSession {
+  return touch(session, now, undoChanges(session, actor, now));
 }
 
 /**
@@ -274,6 +313,7 @@ export function startNight(session: StoredSession, now: Date): { session: Stored
       night: session.night + 1,
       nightStartedAt: at,
       pastKeyHashes,
+      undo: [],
     }),
   };
 }

@@ -1,7 +1,8 @@
 import { sessionLinks } from '../model/links.js';
 import type { PublicState } from '../model/public-state.js';
-import type { PastRequest, SongRequest, StoredSession } from '../model/session.js';
-import { averageSongMs, estimatedStartMs, schedule, type Schedule } from './eta.js';
+import { heldSingers, type PastRequest, type SongRequest, type StoredSession } from '../model/session.js';
+import { averageSongMs, queueStartsMs, schedule, type Schedule } from './eta.js';
+import { undoOffer } from './undo.js';
 
 export type { PublicState } from '../model/public-state.js';
 
@@ -49,9 +50,13 @@ const isoAt = (ms: number) => new Date(ms).toISOString();
 function tailBytes(session: StoredSession, plan: Schedule): Buffer {
   const playing = session.nowSinging;
   const nowSinging = playing ? `${cachedJson(playing, true)},"estimatedEndAt":"${isoAt(plan.firstStartMs)}"}` : 'null';
-  const queue = session.queue.map(
-    (r, i) => `${cachedJson(r, true)},"position":${i + 1},"estimatedStartAt":"${isoAt(estimatedStartMs(plan, i))}"}`,
-  );
+  const held = heldSingers(session);
+  const starts = queueStartsMs(session, plan);
+  const queue = session.queue.map((r, i) => {
+    const start = starts[i]!;
+    const eta = start === null ? 'null' : `"${isoAt(start)}"`;
+    return `${cachedJson(r, true)},"position":${i + 1},"onHold":${held.has(r.singer.id)},"estimatedStartAt":${eta}}`;
+  });
   return Buffer.from(
     `"averageSongSeconds":${Math.round(plan.songMs / 1000)},"singerCount":${session.singers.length},` +
       `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],"history":${cachedJson(session.history, false)}}`,
@@ -66,7 +71,9 @@ export function publicStateBytes(session: StoredSession, publicUrl: string | und
   const entry = cached(session, publicUrl);
   const plan = schedule(session, nowMs, entry.songMs);
   if (entry.tail?.firstStartMs !== plan.firstStartMs) entry.tail = { firstStartMs: plan.firstStartMs, bytes: tailBytes(session, plan) };
-  return Buffer.concat([entry.head, Buffer.from(`"generatedAt":"${isoAt(nowMs)}",`), entry.tail.bytes]);
+  // The undo offer expires with time, so it is made for each answer, like generatedAt.
+  const undo = JSON.stringify(undoOffer(session, nowMs));
+  return Buffer.concat([entry.head, Buffer.from(`"generatedAt":"${isoAt(nowMs)}","undo":${undo},`), entry.tail.bytes]);
 }
 
 /** The same state as an object, for the few answers that wrap it in more (a new session, a new request). */

@@ -1,11 +1,11 @@
 // Built song indexes per session, kept in memory within a byte budget. Searches arrive on every
 // keystroke, so the index is built once per upload; the budget bounds what a busy night costs.
-import { SongIndex } from './search.js';
-import type { Song } from '../model/song.js';
+import type { SongIndex } from './search.js';
 
 export interface SongbookCacheOptions {
   budgetBytes: number;
-  load: (sessionId: string) => Promise<readonly Song[] | undefined>;
+  /** Read and index a session's songbook (on the songbook worker, in the server); undefined when it has none. */
+  load: (sessionId: string) => Promise<SongIndex | undefined>;
 }
 
 interface Pending {
@@ -39,8 +39,7 @@ export class SongbookCache {
     this.loads++;
     const promise = Promise.resolve()
       .then(() => this.options.load(sessionId))
-      .then((songs) => {
-        const index = songs === undefined ? undefined : SongIndex.build(songs);
+      .then((index) => {
         // Only the latest load for this id, not invalidated meanwhile, may be kept.
         if (index && this.pending.get(sessionId)?.generation === generation) this.store(sessionId, index);
         return index;

@@ -15,6 +15,7 @@
 // titles and artists, packed into one number per match so a small heap keeps the best `limit`.
 import uFuzzy from '@leeoniya/ufuzzy';
 import type { Song } from '../model/song.js';
+import { SongTable, type SongTableParts } from './song-table.js';
 
 export const MAX_QUERY_CHARS = 100;
 export const MAX_QUERY_WORDS = 8;
@@ -115,6 +116,23 @@ const fuzzy = new uFuzzy({
   toLower: (s) => s, // everything reaching uFuzzy is already folded
 });
 
+/**
+ * A built index as plain data: typed arrays whose buffers a worker transfers, the packed songs and
+ * the sorted vocabulary. What the songbook worker hands the main thread (see worker.ts).
+ */
+export interface SongIndexParts {
+  songs: SongTableParts;
+  vocab: string[];
+  postOffsets: Uint32Array;
+  postings: Uint32Array;
+  fwdOffsets: Uint32Array;
+  fwd: Uint32Array;
+  titleLen: Uint8Array;
+  artistLen: Uint8Array;
+  byThird: Uint32Array;
+  thirdKeys: Uint32Array;
+}
+
 export class SongIndex {
   // Scratch space reused by every search (search is synchronous, so one query owns it at a time).
   private epoch = 0;
@@ -124,7 +142,7 @@ export class SongIndex {
   private readonly pooled: Uint32Array;
 
   private constructor(
-    private readonly songs: readonly Song[],
+    private readonly songs: SongTable,
     private readonly vocab: readonly string[],
     private readonly postOffsets: Uint32Array,
     private readonly postings: Uint32Array,
@@ -143,7 +161,7 @@ export class SongIndex {
   }
 
   static build(input: readonly Song[]): SongIndex {
-    const songs = input.slice();
+    const songs = input;
     const n = songs.length;
     if (n >= MAX_SONGS) throw new RangeError(`a songbook holds at most ${MAX_SONGS - 1} songs`);
     const ids = new Map<string, number>();
@@ -203,31 +221,36 @@ export class SongIndex {
     const keyOf = Uint32Array.from(sorted, (w) => (w.length >= 4 ? pairKey(w) : 0));
     byThird.sort((a, b) => keyOf[a]! - keyOf[b]! || a - b);
     const thirdKeys = byThird.map((w) => keyOf[w]!);
-    return new SongIndex(songs, sorted, postOffsets, postings, fwdOffsets, fwd, titleLen, artistLen, byThird, thirdKeys);
+    return new SongIndex(SongTable.pack(songs), sorted, postOffsets, postings, fwdOffsets, fwd, titleLen, artistLen, byThird, thirdKeys);
+  }
+
+  /** The index as parts for another thread; the typed arrays' buffers are the ones to transfer. */
+  toParts(): SongIndexParts {
+    const { songs, vocab, postOffsets, postings, fwdOffsets, fwd, titleLen, artistLen, byThird, thirdKeys } = this;
+    return { songs: songs.toParts(), vocab: vocab as string[], postOffsets, postings, fwdOffsets, fwd, titleLen, artistLen, byThird, thirdKeys };
+  }
+
+  /** Adopts parts from toParts() as they are, without copying or checking them. */
+  static fromParts(p: SongIndexParts): SongIndex {
+    return new SongIndex(SongTable.fromParts(p.songs), p.vocab, p.postOffsets, p.postings, p.fwdOffsets, p.fwd, p.titleLen, p.artistLen, p.byThird, p.thirdKeys);
   }
 
   get size(): number {
     return this.songs.length;
   }
 
-  private byId: Map<string, Song> | undefined;
-
-  /** A song by its id (a guest's pick from the results); the map is made on the first pick. */
+  /** A song by its id (a guest's pick from the results). */
   find(id: string): Song | undefined {
-    this.byId ??= new Map(this.songs.map((s) => [s.id, s]));
-    return this.byId.get(id);
+    return this.songs.find(id);
   }
 
   get bytes(): number {
-    let total = 0;
-    for (const s of this.songs) {
-      total += 64 + stringBytes(s.id) + stringBytes(s.artist) + stringBytes(s.title) + (s.language ? stringBytes(s.language) : 0);
-    }
+    let total = this.songs.bytes;
     for (const w of this.vocab) total += 8 + stringBytes(w);
     for (const a of [this.postOffsets, this.postings, this.fwdOffsets, this.fwd, this.titleLen, this.artistLen, this.seen, this.typoBits, this.pooled, this.byThird, this.thirdKeys]) {
       total += a.byteLength;
     }
-    return total + 8 * this.songs.length;
+    return total;
   }
 
   search(q: string, limit: number): { results: Song[]; total: number } {
@@ -326,7 +349,7 @@ export class SongIndex {
     if (d.exact >= 0) visit(d.exact, EXACT);
     for (let w = d.lo; w < d.hi; w++) if (w !== d.exact) visit(w, PREFIX);
     for (const w of d.typos) visit(w, TYPO);
-    return { results: top.sorted().map((key) => this.songs[key % MAX_SONGS]!), total };
+    return { results: top.sorted().map((key) => this.songs.at(key % MAX_SONGS)), total };
   }
 }
 

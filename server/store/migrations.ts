@@ -20,4 +20,6 @@ export const migrations: readonly Migration[] = [
   // 1 → 2: a session is a room with nights and a songbook. Its current night is the first.
   (data) =>
     eachSession(data, (s) => ({ ...s, night: 1, nightStartedAt: s.createdAt, requests: 'any', songbook: null, pastKeyHashes: [] })),
+  // 2 → 3: undo. Nothing was undoable before.
+  (data) => eachSession(data, (s) => ({ ...s, undo: [] })),
 ];

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { mkdirDurable, removeFileDurable, removeStaleTempFiles, syncDir, writeFileDurable } from '../lib/durable-file.js';
 import type { ArchivedNight } from '../model/night.js';
-import type { StoredSongbook } from '../model/song.js';
+import { decodeStoredSongbook, encodeStoredSongbook, type StoredSongbook } from '../model/song.js';
 import { StoreUnavailableError } from './errors.js';
 import type { NightArchive, SongbookStore } from './store.js';
 
@@ -47,13 +47,27 @@ export class SongbookFiles implements SongbookStore {
     return path.join(this.dir, `${sessionId}.json`);
   }
 
-  get(sessionId: string): Promise<StoredSongbook | undefined> {
-    return readJson<StoredSongbook>(this.fileOf(sessionId));
+  async get(sessionId: string): Promise<StoredSongbook | undefined> {
+    const encoded = await this.getEncoded(sessionId);
+    return encoded === undefined ? undefined : decodeStoredSongbook(encoded);
   }
 
   /** Replaces the old songbook atomically: until the rename, readers and a restart see the old one whole. */
   put(sessionId: string, songbook: StoredSongbook): Promise<void> {
-    return durably('the songbook', () => writeFileDurable(this.fileOf(sessionId), JSON.stringify(songbook)));
+    return this.putEncoded(sessionId, encodeStoredSongbook(songbook));
+  }
+
+  // The file holds exactly the encoded bytes, so these two are a read and a write.
+  getEncoded(sessionId: string): Promise<Uint8Array | undefined> {
+    const file = this.fileOf(sessionId);
+    return fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new StoreUnavailableError(`cannot read ${file}`, { cause: err });
+    });
+  }
+
+  putEncoded(sessionId: string, encoded: Uint8Array): Promise<void> {
+    return durably('the songbook', () => writeFileDurable(this.fileOf(sessionId), encoded));
   }
 
   remove(sessionId: string): Promise<void> {

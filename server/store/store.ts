@@ -45,6 +45,10 @@ export interface SongbookStore {
   get(sessionId: string): Promise<StoredSongbook | undefined>;
   /** Durable and atomic: a failed or interrupted put leaves the previous songbook as it was. */
   put(sessionId: string, songbook: StoredSongbook): Promise<void>;
+  /** The songbook as encodeStoredSongbook's bytes, for a reader that decodes it off the main thread. */
+  getEncoded(sessionId: string): Promise<Uint8Array | undefined>;
+  /** put() of bytes from encodeStoredSongbook, encoded off the main thread. */
+  putEncoded(sessionId: string, encoded: Uint8Array): Promise<void>;
   remove(sessionId: string): Promise<void>;
 }
 

@@ -10,9 +10,12 @@ import request from 'supertest';
 import { createApp } from '../../server/app.js';
 import { testConfig, type Config } from '../../server/config.js';
 import type { EventHub } from '../../server/events.js';
+import type { PushSender } from '../../server/push/sender.js';
 import type { QrCodes } from '../../server/qr.js';
+import type { VapidKeys } from '../../server/push/keys.js';
 import { buildServices } from '../../server/services.js';
 import type { SessionChanges } from '../../server/sessions/changes.js';
+import type { SongbookWorker } from '../../server/songbook/worker-client.js';
 import { openStore, readStoredData, serializeData, type SessionStore } from '../../server/store/index.js';
 
 export interface TestApp {
@@ -20,12 +23,14 @@ export interface TestApp {
   hub: EventHub;
   qr: QrCodes;
   changes: SessionChanges;
+  push: PushSender;
   store: SessionStore;
   config: Readonly<Config>;
   log: Logger;
   now: () => Date;
+  songbookWorker: SongbookWorker;
   dataDir: string;
-  /** Close the store (flush, release the lock); safe to call twice. */
+  /** Close the store (flush, release the lock) and the songbook worker; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -46,7 +51,7 @@ type Overrides = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Co
 /** An isolated app on its own temporary DATA_DIR (or the one given), closed after the test. */
 export async function buildApp(
   t: TestContext,
-  options: { dataDir?: string; config?: Overrides; now?: () => Date } = {},
+  options: { dataDir?: string; config?: Overrides; now?: () => Date; vapidKeys?: VapidKeys } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await tempDataDir(t));
   const base = testConfig({ dataDir });
@@ -59,18 +64,20 @@ export async function buildApp(
   const { store } = await openStore({ dataDir });
   const log = pino({ level: 'silent' });
   const now = options.now ?? (() => new Date());
-  const { hub, qr, changes, songbooks } = buildServices({ config, store, log, now });
+  const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now, vapidKeys: options.vapidKeys });
   await qr.prepare();
-  const app = createApp({ config, store, hub, qr, changes, songbooks, log, now });
+  const app = createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now });
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
     hub.close();
+    await push.close();
+    await songbookWorker.close();
     await store.close();
   };
   t.after(close);
-  return { app, hub, qr, changes, store, config, log, now, dataDir, close };
+  return { app, hub, qr, changes, push, store, config, log, now, songbookWorker, dataDir, close };
 }
 
 /** The app on a real port (for SSE and browsers); every connection is closed after the test. */

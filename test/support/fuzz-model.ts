@@ -3,7 +3,7 @@
 // server's code; and `apply`, which sends an operation over HTTP and checks the answer against it.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { expectedFairIndex } from '../../scripts/bench/invariants.js';
+import { expectedFairIndex, expectedReplaced, type Night } from '../../scripts/bench/invariants.js';
 import { TIMEOUT_MS } from './fuzz-requests.js';
 
 export type Op =
@@ -13,7 +13,9 @@ export type Op =
   | { op: 'cancel'; pick: number; by: 'owner' | 'host' | 'stranger' | 'current' }
   | { op: 'next'; outcome: 'sung' | 'skipped'; guard: 'none' | 'right' | 'wrong' }
   | { op: 'move'; pick: number; position: number }
-  | { op: 'settings'; rotation?: 'fair' | 'fifo'; status?: 'open' | 'paused' | 'closed'; maxQueuedPerSinger?: number };
+  | { op: 'settings'; rotation?: 'fair' | 'fifo'; status?: 'open' | 'paused' | 'closed'; maxQueuedPerSinger?: number }
+  | { op: 'hold'; pick: number; by: 'self' | 'host' | 'stranger'; on: boolean }
+  | { op: 'undo'; by: 'host' | 'guest'; pick: number };
 
 // Names and titles from small sets, so walk-ins are reused and duplicates happen; case and accent
 // variants check how names and songs are compared.
@@ -35,6 +37,8 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
     ),
     weight: 1,
   },
+  { arbitrary: fc.record({ op: fc.constant('hold' as const), pick: fc.nat(9), by: fc.constantFrom('self', 'host', 'stranger'), on: fc.boolean() }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('undo' as const), by: fc.constantFrom('host', 'host', 'guest'), pick: fc.nat(9) }), weight: 2 },
 );
 
 interface MSinger {
@@ -47,6 +51,14 @@ interface MRequest {
   id: string;
   singer: { id: string };
   song: string;
+  /** Moved by the host: rotation leaves it where the host put it. */
+  pinned?: boolean;
+}
+
+interface MPast {
+  id: string;
+  singer: { id: string };
+  outcome: 'sung' | 'skipped';
 }
 
 const sameName = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
@@ -62,13 +74,29 @@ export class SessionModel {
   singers: MSinger[] = [];
   queue: MRequest[] = [];
   nowSinging: string | null = null;
+  stageSinger: string | null = null;
   history: string[] = [];
+  past: MPast[] = [];
+  /** Singers on hold. */
+  held = new Set<string>();
   limit = 3;
   highestLimit = 3;
   rotation: 'fair' | 'fifo' = 'fair';
   status: 'open' | 'paused' | 'closed' = 'open';
-  /** Only requests were added: no reorder, cancel, advance or fifo, so rounds must never go down. */
-  onlyInsertions = true;
+  /**
+   * Only requests, cancels, removes and nexts under fair rotation (no move, fifo, hold or undo):
+   * then rounds must never go down along the queue after position 1.
+   */
+  fairKept = true;
+
+  night(): Night {
+    return { past: this.past, onStage: this.stageSinger === null ? null : { singer: { id: this.stageSinger } } };
+  }
+
+  /** After a singer's rounds went down, fair rotation asks for their songs again. */
+  replace(singerId: string): void {
+    if (this.rotation === 'fair') this.queue = expectedReplaced(this.queue, singerId, this.night(), this.held);
+  }
 
   guests(): MSinger[] {
     return this.singers.filter((s) => s.key !== null);
@@ -85,7 +113,7 @@ export class SessionModel {
     const mine = singer ? this.mine(singer.id) : [];
     if (mine.length >= this.limit) return { status: 409, code: 'queue_limit' };
     if (mine.some((r) => r.song === song(title, artist))) return { status: 409, code: 'duplicate_request' };
-    const index = this.rotation === 'fifo' ? this.queue.length : expectedFairIndex(this.queue, singer?.id ?? '\0new');
+    const index = this.rotation === 'fifo' ? this.queue.length : expectedFairIndex(this.queue, singer?.id ?? '\0new', this.night(), this.held);
     return { status: 201, index };
   }
 
@@ -97,22 +125,49 @@ export class SessionModel {
     return this.singers.find((s) => s.key === null && sameName(s.name, name.trim()));
   }
 
+  /** The song next brings on stage: the first whose singer is not on hold. */
+  upNext(): MRequest | undefined {
+    return this.queue.find((r) => !this.held.has(r.singer.id));
+  }
+
   expectNext(guard: 'none' | 'right' | 'wrong'): Expected {
     if (guard === 'wrong') return { status: 409, code: 'stale_state' };
-    if (!this.nowSinging && this.queue.length === 0) return { status: 409, code: 'queue_empty' };
+    if (!this.nowSinging && !this.upNext()) return { status: 409, code: 'queue_empty' };
     return { status: 200 };
   }
 
-  advance(): void {
-    if (this.nowSinging) this.history.push(this.nowSinging);
-    this.nowSinging = this.queue.shift()?.id ?? null;
-    this.onlyInsertions = false;
+  advance(outcome: 'sung' | 'skipped'): void {
+    const ended = this.stageSinger;
+    if (this.nowSinging) {
+      this.history.push(this.nowSinging);
+      this.past.push({ id: this.nowSinging, singer: { id: this.stageSinger! }, outcome });
+    }
+    const head = this.upNext();
+    if (head) this.queue.splice(this.queue.indexOf(head), 1);
+    this.nowSinging = head?.id ?? null;
+    this.stageSinger = head?.singer.id ?? null;
+    if (ended !== null && outcome === 'skipped') this.replace(ended);
+  }
+
+  cancel(item: MRequest): void {
+    this.queue.splice(this.queue.indexOf(item), 1);
+    this.replace(item.singer.id);
   }
 
   move(from: number, position: number): void {
     const [item] = this.queue.splice(from, 1);
-    this.queue.splice(Math.min(position, this.queue.length + 1) - 1, 0, item!);
-    this.onlyInsertions = false;
+    this.queue.splice(Math.min(position, this.queue.length + 1) - 1, 0, { ...item!, pinned: true });
+    this.fairKept = false;
+  }
+
+  /** What the server says now, after an operation the model does not predict (an undo). */
+  resync(state: any): void {
+    this.queue = state.queue.map((r: any) => ({ id: r.id, singer: { id: r.singer.id }, song: song(r.title, r.artist), ...(r.pinned ? { pinned: true } : {}) }));
+    this.nowSinging = state.nowSinging?.id ?? null;
+    this.stageSinger = state.nowSinging?.singer.id ?? null;
+    this.past = state.history.map((r: any) => ({ id: r.id, singer: { id: r.singer.id }, outcome: r.outcome }));
+    this.history = this.past.map((p) => p.id);
+    this.status = state.status;
   }
 
   settings(patch: Extract<Op, { op: 'settings' }>): void {
@@ -122,7 +177,7 @@ export class SessionModel {
       this.limit = patch.maxQueuedPerSinger;
       this.highestLimit = Math.max(this.highestLimit, this.limit);
     }
-    if (this.rotation === 'fifo') this.onlyInsertions = false;
+    if (this.rotation === 'fifo') this.fairKept = false;
   }
 }
 
@@ -195,20 +250,19 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
       const key = op.by === 'host' ? hostKey : op.by === 'owner' ? (owner.key ?? hostKey) : stranger!.key;
       const reply = await api(url, 'DELETE', `${base}/requests/${item.id}`, undefined, key);
       expect(reply, op.by === 'stranger' ? { status: 403, code: 'forbidden' } : { status: 204 });
-      if (reply.status === 204 && model.queue.includes(item)) {
-        model.queue.splice(model.queue.indexOf(item), 1);
-        model.onlyInsertions = false;
-      }
+      if (reply.status === 204 && model.queue.includes(item)) model.cancel(item);
       return;
     }
     case 'next': {
       const guard = op.guard === 'right' ? { expectedCurrentId: model.nowSinging } : op.guard === 'wrong' ? { expectedCurrentId: 'someoneElse1' } : {};
-      const head = model.queue[0]?.id ?? null;
+      const head = model.upNext()?.id ?? null;
       const reply = await api(url, 'POST', `${base}/next`, { outcome: op.outcome, ...guard }, hostKey);
       expect(reply, model.expectNext(op.guard));
       if (reply.status !== 200) return;
       if (strict) assert.equal(reply.body.nowSinging?.id ?? null, head);
-      model.advance();
+      if (reply.body.nowSinging) assert.ok(!model.held.has(reply.body.nowSinging.singer.id) || !strict, 'a song on hold never comes on stage');
+      model.advance(op.outcome);
+      if (strict) assert.deepEqual(reply.body.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id), 'the queue after next');
       return;
     }
     case 'move': {
@@ -225,6 +279,54 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
       const reply = await api(url, 'PATCH', base, patch, hostKey);
       expect(reply, Object.keys(patch).length === 0 ? { status: 400, code: 'invalid_input' } : { status: 200 });
       if (reply.status === 200) model.settings(op);
+      return;
+    }
+    case 'hold': {
+      const singer = model.singers[op.pick % Math.max(1, model.singers.length)];
+      if (!singer) return;
+      const stranger = model.guests().find((g) => g.id !== singer.id);
+      const key = op.by === 'host' || (op.by === 'self' && singer.key === null) ? hostKey : op.by === 'self' ? singer.key : stranger?.key;
+      if (!key) return;
+      const reply = await api(url, op.on ? 'POST' : 'DELETE', `${base}/singers/${singer.id}/hold`, undefined, key);
+      const refused = op.by === 'stranger';
+      expect(reply, refused ? { status: 403, code: 'forbidden' } : { status: 200 });
+      if (reply.status !== 200) return;
+      if (op.on) model.held.add(singer.id);
+      else model.held.delete(singer.id);
+      model.fairKept = false;
+      if (strict) {
+        assert.deepEqual(reply.body.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id), 'a hold moves nothing');
+        for (const r of reply.body.queue) {
+          assert.equal(r.onHold, model.held.has(r.singer.id), 'held songs are marked');
+          assert.equal(r.estimatedStartAt === null, r.onHold, 'a held song has no estimate');
+        }
+      }
+      return;
+    }
+    case 'undo': {
+      const guest = model.guests()[op.pick % Math.max(1, model.guests().length)];
+      const key = op.by === 'host' ? hostKey : guest?.key;
+      if (!key) return;
+      const before = (await api(url, 'GET', base)).body;
+      const reply = await api(url, 'POST', `${base}/undo`, undefined, key);
+      const undoing = op.by === 'host' ? (before.undo?.label as string | undefined) : undefined;
+      // What an undo gives is the inverse applied to the queue as it is: the model takes the
+      // server's word for the queue, and checks the answer and the invariants.
+      const restoring = undoing === undefined || undoing.startsWith('remove') ? ['queue_limit', 'duplicate_request', 'nothing_to_undo'] : [];
+      if (strict && op.by === 'host') {
+        if (undoing === undefined) expect(reply, { status: 409, code: 'nothing_to_undo' });
+        else assert.ok(reply.status === 200 || restoring.includes(reply.body?.error?.code), `undo ${undoing} -> ${reply.status}`);
+      } else assert.ok(reply.status === 200 || ['queue_limit', 'duplicate_request', 'nothing_to_undo'].includes(reply.body?.error?.code));
+      if (reply.status !== 200) return;
+      if (reply.body.singerCount < model.singers.length) {
+        // Undoing a walk-in took the singer it had added.
+        const gone = new Set(model.queue.map((r) => r.id));
+        for (const r of reply.body.queue) gone.delete(r.id);
+        const removed = model.queue.find((r) => gone.has(r.id))?.singer.id;
+        model.singers = model.singers.filter((s) => s.id !== removed);
+      }
+      model.resync(reply.body);
+      model.fairKept = false;
     }
   }
 }

@@ -1,0 +1,60 @@
+import { Router, type Request, type Response } from 'express';
+import { Errors } from '../errors.js';
+import { isItemId, normalizeSessionId, type StoredSession } from '../model/session.js';
+import { authenticate } from '../sessions/auth.js';
+import type { SessionChanges } from '../sessions/changes.js';
+import * as queue from '../sessions/queue.js';
+import type { SessionStore } from '../store/index.js';
+import { bearerToken } from './bearer.js';
+
+export interface TurnRoutesDeps {
+  store: SessionStore;
+  changes: SessionChanges;
+  now: () => Date;
+}
+
+/**
+ * Undo and hold: the host undoes their last actions, a guest their own last cancel; a singer is
+ * put on hold (a guest for themselves, the host for anyone) and back.
+ */
+export function turnRoutes({ store, changes, now }: TurnRoutesDeps): Router {
+  const router = Router();
+
+  const latest = (rawId: unknown): StoredSession => {
+    const id = normalizeSessionId(String(rawId));
+    const session = id ? store.latest(id) : undefined;
+    if (!session) throw Errors.sessionNotFound();
+    return session;
+  };
+
+  const send = (res: Response, bytes: Buffer): void => {
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', bytes.length);
+    res.end(bytes);
+  };
+  const commitAndSend = async (res: Response, session: StoredSession): Promise<void> => {
+    send(res, changes.stateBytes(session, await changes.commit(session)));
+  };
+
+  router.post('/api/sessions/:id/undo', async (req, res) => {
+    const session = latest(req.params.id);
+    const actor = authenticate(session, bearerToken(req));
+    await commitAndSend(res, queue.undo(session, actor, now()));
+  });
+
+  const hold = (onHold: boolean) => async (req: Request, res: Response) => {
+    const session = latest(req.params.id);
+    const actor = authenticate(session, bearerToken(req));
+    const singerId = String(req.params.singerId);
+    if (!isItemId(singerId)) throw Errors.singerNotFound();
+    const at = now();
+    const next = queue.setHold(session, singerId, onHold, actor, at);
+    // Already so: nothing to commit; the state as it is.
+    if (next === session) send(res, changes.stateBytes(session, at.getTime()));
+    else await commitAndSend(res, next);
+  };
+  router.post('/api/sessions/:id/singers/:singerId/hold', hold(true));
+  router.delete('/api/sessions/:id/singers/:singerId/hold', hold(false));
+
+  return router;
+}

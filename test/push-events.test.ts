@@ -1,0 +1,65 @@
+// What a change means to the guests it concerns, read from the state before and after it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../server/config.js';
+import type { StoredSession } from '../server/model/session.js';
+import { pushEvents } from '../server/push/events.js';
+import * as queue from '../server/sessions/queue.js';
+
+const at = new Date('2026-05-01T20:00:00Z');
+const guest = (id: string) => ({ id, name: id, keyHash: `hash-${id}`, createdAt: at.toISOString() });
+
+function room(...titles: string[]): StoredSession {
+  let s = queue.createSession({ id: 'ABCDEF', name: 'Room', hostKeyHash: 'h', origin: 'https://k.example', now: at });
+  for (const [i, title] of titles.entries()) {
+    const singer = guest(`s${i}`);
+    s = queue.addSinger(s, singer, at);
+    s = queue.requestSong(s, { role: 'guest', singer }, { title }, { request: `r${i}xxxx`, singer: 'unused' }, at).session;
+  }
+  return s;
+}
+const kinds = (events: ReturnType<typeof pushEvents>) => events.map((e) => `${e.kind}:${e.title}`);
+
+describe('push events and VAPID settings', () => {
+  it('a song is "next" when it reaches first place while someone sings, and "on stage" when it starts', () => {
+    const before = room('A', 'B', 'C');
+    // With the stage empty, first place is not "after this song".
+    assert.deepEqual(kinds(pushEvents(undefined, before, 'guest')), []);
+    const first = queue.advance(before, 'sung', at);
+    assert.deepEqual(kinds(pushEvents(before, first, 'host')), ['on-stage:A', 'next:B']);
+    const reordered = queue.moveRequest(first, 'r2xxxx', 1, at);
+    assert.deepEqual(kinds(pushEvents(first, reordered, 'host')), ['next:C']);
+    // A change that leaves first place alone says nothing.
+    const renamed = queue.updateSettings(reordered, { name: 'New name' }, at);
+    assert.deepEqual(kinds(pushEvents(reordered, renamed, 'host')), []);
+  });
+
+  it('the host removing or skipping a song tells its singer; a guest cancelling their own does not', () => {
+    const s = queue.advance(room('A', 'B', 'C'), 'sung', at);
+    assert.deepEqual(kinds(pushEvents(s, queue.cancelRequest(s, 'r2xxxx', { role: 'host' }, at), 'host')), ['removed:C']);
+    const own = queue.cancelRequest(s, 'r2xxxx', { role: 'guest', singer: guest('s2') }, at);
+    assert.deepEqual(kinds(pushEvents(s, own, 'guest')), []);
+    // Removing the song that was next makes the one behind it next.
+    assert.deepEqual(kinds(pushEvents(s, queue.cancelRequest(s, 'r1xxxx', { role: 'host' }, at), 'host')), ['next:C', 'removed:B']);
+    assert.deepEqual(kinds(pushEvents(s, queue.advance(s, 'skipped', at), 'host')), ['on-stage:B', 'next:C', 'skipped:A']);
+  });
+
+  it('a new night archives the queue without telling anyone it was removed', () => {
+    const s = queue.advance(room('A', 'B'), 'sung', at);
+    assert.deepEqual(pushEvents(s, queue.startNight(s, at).session, 'host'), []);
+  });
+
+  it('VAPID settings: a subject Apple accepts, keys together, loopback endpoints only when asked', () => {
+    const bad = (env: Record<string, string>) => assert.throws(() => loadConfig(env), ConfigError);
+    bad({ VAPID_SUBJECT: 'mailto:me@localhost' });
+    bad({ VAPID_SUBJECT: 'https://localhost:3000' });
+    bad({ VAPID_SUBJECT: 'karaoke@example.org' });
+    bad({ VAPID_PUBLIC_KEY: Buffer.alloc(65, 4).toString('base64url') });
+    assert.throws(() => loadConfig({ VAPID_SUBJECT: 'mailto:me@localhost' }), /403 BadJwtToken/);
+    assert.equal(loadConfig({ VAPID_SUBJECT: 'mailto:host@bar.example.org' }).push.subject, 'mailto:host@bar.example.org');
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://karaoke.fly.dev' }).push.subject, 'https://karaoke.fly.dev');
+    assert.equal(loadConfig({ PUBLIC_URL: 'http://192.168.1.20:3000' }).push.subject, undefined);
+    assert.equal(loadConfig({}).push.allowLocalEndpoints, false);
+    assert.equal(loadConfig({ PUSH_ALLOW_LOCAL_ENDPOINTS: '1' }).push.allowLocalEndpoints, true);
+  });
+});
