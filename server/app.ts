@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import compression from 'compression';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -10,11 +11,11 @@ import { adminRoutes } from './http/admin.js';
 import { healthRoutes } from './http/health.js';
 import { createLimiters } from './http/rate-limits.js';
 import { nightRoutes } from './http/nights.js';
+import { pageRoutes } from './http/pages.js';
 import { pushRoutes } from './http/push.js';
 import { sessionRoutes } from './http/sessions.js';
 import { songbookRoutes } from './http/songbook.js';
 import { turnRoutes } from './http/turns.js';
-import { normalizeSessionId } from './model/session.js';
 import type { PushSender } from './push/sender.js';
 import type { QrCodes } from './qr.js';
 import type { SessionChanges } from './sessions/changes.js';
@@ -88,6 +89,12 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
     }),
   );
 
+  // Text answers shrink to a third or less; event streams say no-transform and stay uncompressed,
+  // since compression would hold each event back until its buffer filled. A session's state is left
+  // alone too: it is served from cached bytes, often, and gzip per read would cost more CPU than the
+  // read itself; its first copy already travels compressed inside the page.
+  const stateRead = /^\/api\/sessions\/[^/]+$/;
+  app.use(compression({ filter: (req, res) => !(req.method === 'GET' && stateRead.test(req.path)) && compression.filter(req, res) }));
   app.use(healthRoutes({ dataDir: config.dataDir, store, hub, root: ROOT }));
   // Before the API's small body limit: an import carries the whole store.
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
@@ -102,15 +109,7 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   });
   app.use(qr.router((id) => store.get(id)));
 
-  const page = (file: string): express.RequestHandler => (req, res) => {
-    const id = normalizeSessionId(String(req.params.id));
-    const found = id !== undefined && store.get(id) !== undefined;
-    res.status(found ? 200 : 404).sendFile(path.join(publicDir, found ? file : '404.html'));
-  };
-  app.get('/s/:id', page('guest.html'));
-  app.get('/host/:id', page('host.html'));
-  app.get('/display/:id', page('display.html'));
-  app.get('/print/:id', page('print.html'));
+  app.use(pageRoutes({ config, store, publicDir, now }));
   app.use(express.static(publicDir, { index: 'index.html', extensions: ['html'] }));
   app.use((_req, res, next) => {
     res.status(404).sendFile(path.join(publicDir, '404.html'), (err) => {

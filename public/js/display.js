@@ -8,6 +8,8 @@ const UP_NEXT = 5;
 const sessionId = sessionIdFromPath();
 /** @type {number | undefined} */
 let highlightTimer;
+/** The session was deleted: the #ended screen stays, whatever state was last drawn. */
+let ended = false;
 
 byId('join-code').textContent = sessionId;
 byId('qr', HTMLImageElement).src = `/qr-codes/${sessionId}.png`;
@@ -16,6 +18,10 @@ new LiveSession(sessionId, {
   onState: render,
   onStatus: showLinkStatus(byId('link')),
   ended: { hide: 'main', title: 'Ended · Karaoke' },
+  onEnded: () => {
+    ended = true;
+    byId('night-over').hidden = true;
+  },
 }).start();
 
 void keepScreenOn();
@@ -33,12 +39,28 @@ function render(state, previous) {
   pill.dataset.status = state.status;
   pill.textContent = state.status === 'paused' ? 'Requests paused' : 'No new requests';
 
+  const closed = state.status === 'closed';
   const now = state.nowSinging;
+  const ready = now ? undefined : state.queue[0];
+  // Requests closed and nothing left to sing: the room gets its thank-you, nothing to scan.
+  const over = closed && !now && !ready;
+  byId('night-over').hidden = !over || ended;
+  byId('screen').hidden = over || ended;
+  byId('night-over-name').textContent = state.name;
+  const sung = state.history.filter((r) => r.outcome === 'sung').length;
+  byId('night-over-count').textContent = sung === 0 ? '' : sung === 1 ? 'One song tonight' : `${sung} songs tonight`;
+  byId('join-open').hidden = closed;
+  byId('join-closed').hidden = !closed;
+
+  const panel = byId('now');
+  // Between songs the next singer is called up by name, big enough to hear from the bar.
+  panel.dataset.mode = now ? 'singing' : ready ? 'ready' : 'free';
+  byId('now-label').textContent = now ? 'Now singing' : ready ? 'Up now' : 'Now singing';
   const singer = byId('now-singer');
-  singer.textContent = now ? now.singer.name : state.queue.length > 0 ? 'Starting soon' : 'The stage is free';
-  // Names run up to 40 characters; a long one gets a smaller size rather than three lines.
+  singer.textContent = now ? now.singer.name : ready ? `Get ready, ${ready.singer.name}` : 'The stage is free';
+  // Names run up to 40 characters; a long one gets a smaller size, and at most two lines.
   singer.classList.toggle('long', (singer.textContent ?? '').length > 14);
-  byId('now-song').textContent = now ? songText(now) : state.queue.length > 0 ? `First up: ${state.queue[0]?.singer.name}` : 'Scan the code to add your song';
+  byId('now-song').textContent = now ? songText(now) : ready ? songText(ready) : closed ? 'Thanks for singing tonight' : 'Scan the code to add your song';
   // A new singer gets a moment of attention; not the first paint, not a rename.
   if (previous && (previous.nowSinging?.id ?? null) !== (now?.id ?? null) && now) spotlight();
 
@@ -50,10 +72,12 @@ function render(state, previous) {
         h('span', { class: 'next-song' }, songText(r))),
     ),
   );
-  byId('queue-empty').hidden = state.queue.length > 0;
+  const empty = byId('queue-empty');
+  empty.hidden = state.queue.length > 0;
+  empty.textContent = closed ? 'No more songs tonight.' : "Nobody is waiting. Scan the code and you're next!";
   const more = state.queue.length - upcoming.length;
   byId('queue-more').hidden = more <= 0;
-  byId('queue-more').textContent = `+ ${more} more in the queue`;
+  byId('queue-more').textContent = `+ ${more} more`;
 }
 
 function spotlight() {

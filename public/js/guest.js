@@ -4,6 +4,7 @@ import { aboutMinutes, byId, h, keepFocus, ordinal, sessionIdFromPath, shortMinu
 import { LiveSession, showLinkStatus } from './live.js';
 import { renderHold } from './hold.js';
 import { PushOptIn } from './push.js';
+import { renderNightOver } from './night-over.js';
 import { forgetGuest, guestEntry, saveGuest } from './saved.js';
 import { SongSearch } from './song-search.js';
 
@@ -97,6 +98,7 @@ function render(state, previous) {
   renderForm(state);
   renderQueue(state);
   renderHold(state, mine, base, (s) => live.apply(s));
+  renderNightOver(state);
   const singing = mine !== null && state.nowSinging?.singer.id === mine.singerId;
   document.title = next ? `🎤 You're next! · ${state.name}` : singing ? `🎤 You're singing · ${state.name}` : `${state.name} · Karaoke`;
   // Only a change to "next" buzzes: not a reload while already next, and never before a tap (browsers refuse).
@@ -193,6 +195,7 @@ function renderForm(state) {
 function renderQueue(state) {
   byId('queue-count').textContent = state.queue.length > 0 ? `(${state.queue.length})` : '';
   byId('queue-empty').hidden = state.queue.length > 0;
+  byId('queue-empty').textContent = state.status === 'closed' ? 'No more songs tonight.' : "Nobody is waiting. Add a song and you're next!";
   keepFocus(queueList, () =>
     queueList.replaceChildren(
       ...state.queue.map((r) => {

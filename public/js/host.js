@@ -1,6 +1,6 @@
 // @ts-check
 import { api, ApiError, messageFor } from './api.js';
-import { byId, sessionIdFromPath } from './dom.js';
+import { bareUrl, byId, sessionIdFromPath } from './dom.js';
 import { renderQueue, renderSide, renderStage } from './host-view.js';
 import { LiveSession, showLinkStatus } from './live.js';
 import { wireNights } from './nights.js';
@@ -31,6 +31,7 @@ function takeKeyFromAddress() {
 
 byId('code').textContent = sessionId;
 byId('open-display', HTMLAnchorElement).href = `/display/${sessionId}`;
+byId('display-url').textContent = bareUrl(`${location.origin}/display/${sessionId}`);
 byId('qr', HTMLImageElement).src = `/qr-codes/${sessionId}.png`;
 byId('print-link', HTMLAnchorElement).href = `/print/${sessionId}`;
 wireSongbook({ base, hostKey: () => hostKey, act });
@@ -49,6 +50,8 @@ setInterval(() => live.state && live.status !== 'ended' && render(live.state), 3
 function render(state) {
   byId('session-name').textContent = state.name;
   document.title = `Host · ${state.name}`;
+  // The address the TV can reach (PUBLIC_URL when set), written out for a remote's keyboard.
+  byId('display-url').textContent = bareUrl(state.displayUrl);
   const now = live.serverNow();
   renderStage(state, now);
   renderQueue(state, now);

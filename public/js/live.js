@@ -41,6 +41,13 @@ export class LiveSession {
   }
 
   start() {
+    // The page came with its first state: the queue shows now, not after the stream opens. Applied
+    // once the page's module has run, since its handlers may use what `start()` returns.
+    const first = document.getElementById('initial-state')?.textContent;
+    if (first) {
+      const state = /** @type {PublicState} */ (JSON.parse(first));
+      if (state.id === this.sessionId) queueMicrotask(() => this.apply(state));
+    }
     this.open();
     const wake = () => {
       if (this.status === 'reconnecting' && this.source === null) this.retryNow();

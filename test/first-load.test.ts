@@ -1,0 +1,155 @@
+// The first seconds after the scan, in real Chromium with the network throttled through the
+// DevTools protocol: how long from navigation until the queue is on screen, on the guest, host and
+// TV pages, on a slow 3G and a 4G profile; and whether a repeat visit asks again for scripts and
+// stylesheets that have not changed. Every number is reported with t.diagnostic.
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { launchBrowser, liveServer, PHONE } from './support/browser.js';
+import { joinAs, requestSong, createSession } from './support/app.js';
+
+/** Latency is added to every response; throughputs are in bytes per second, as the protocol wants them. */
+const PROFILES = {
+  'slow 3G': { latency: 400, downloadThroughput: 400_000 / 8, uploadThroughput: 400_000 / 8, target: 1500 },
+  '4G': { latency: 150, downloadThroughput: 1_600_000 / 8, uploadThroughput: 750_000 / 8, target: 600 },
+} as const;
+type Profile = keyof typeof PROFILES;
+
+/** On a phone the queue sits below the song form: there, laid out is what counts, not in the viewport. */
+const PAGES = {
+  guest: { path: '/s/', viewport: PHONE, inViewport: false },
+  host: { path: '/host/', viewport: { width: 1280, height: 800 }, inViewport: true },
+  display: { path: '/display/', viewport: { width: 1920, height: 1080 }, inViewport: true },
+} as const;
+type PageKind = keyof typeof PAGES;
+
+/** Runs per page and profile; the median is what is reported and checked. */
+const RUNS = 3;
+/**
+ * The targets are reported, not all met: on slow 3G the guest and host pages take about 1.7 and 1.9 s
+ * (docs/benchmarks.md). What is asserted is a ceiling of 1.5 × the target, which the 2.9-3.6 s of
+ * before (no compression, no preload, no first state) broke and a busy machine does not; a lost
+ * preload, cache header or embedded state breaks it again. FIRST_LOAD_ASSERT=0 only reports.
+ */
+const MARGIN = 1.5;
+
+async function throttle(page: Page, profile: Profile): Promise<CDPSession> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const { latency, downloadThroughput, uploadThroughput } = PROFILES[profile];
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput, uploadThroughput });
+  return cdp;
+}
+
+/**
+ * Milliseconds from the start of navigation until the first queue row is painted inside the
+ * viewport, read on the page's own clock (performance.now() counts from navigation start).
+ */
+async function queueOnScreen(page: Page, inViewport: boolean): Promise<number> {
+  const handle = await page.waitForFunction(
+    (inViewport) => {
+      const doc = (globalThis as any).document;
+      const row = doc.querySelector('#queue > li');
+      if (!row) return false;
+      const box = row.getBoundingClientRect();
+      const view = (globalThis as any).innerHeight;
+      const shown = box.height > 0 && (!inViewport || (box.top >= 0 && box.bottom <= view));
+      return shown && row.textContent.trim() !== '' ? performance.now() : false;
+    },
+    inViewport,
+    { polling: 'raf', timeout: 20_000 },
+  );
+  return Number(await handle.jsonValue());
+}
+
+interface Visit {
+  ms: number;
+  requests: number;
+  bytes: number;
+  /** Scripts and stylesheets fetched over the network (not from the browser's cache), 304s included. */
+  refetched: string[];
+}
+
+async function visit(page: Page, cdp: CDPSession, url: string, inViewport: boolean): Promise<Visit> {
+  const urls = new Map<string, string>();
+  const cached = new Set<string>();
+  let bytes = 0;
+  const onResponse = (e: any) => {
+    if (!e.response.fromDiskCache && !e.response.fromPrefetchCache) urls.set(e.requestId, e.response.url);
+  };
+  const onCached = (e: any) => cached.add(e.requestId);
+  const onFinished = (e: any) => {
+    if (urls.has(e.requestId)) bytes += e.encodedDataLength;
+  };
+  cdp.on('Network.responseReceived', onResponse);
+  cdp.on('Network.requestServedFromCache', onCached);
+  cdp.on('Network.loadingFinished', onFinished);
+  await page.goto(url, { waitUntil: 'commit' });
+  const ms = await queueOnScreen(page, inViewport);
+  await page.waitForLoadState('load');
+  cdp.off('Network.responseReceived', onResponse);
+  cdp.off('Network.requestServedFromCache', onCached);
+  cdp.off('Network.loadingFinished', onFinished);
+  const fetched = [...urls].filter(([id]) => !cached.has(id)).map(([, u]) => new URL(u).pathname);
+  return {
+    ms,
+    requests: fetched.filter((p) => !p.endsWith('/events')).length,
+    bytes,
+    refetched: fetched.filter((p) => /\.(?:js|css)$/.test(p)),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function measure(t: TestContext, browser: Browser, origin: string, sessionId: string, kind: PageKind, profile: Profile) {
+  const firsts: Visit[] = [];
+  let repeat: Visit | undefined;
+  for (let run = 0; run < RUNS; run += 1) {
+    // A fresh context is a phone that has never seen the site: an empty cache.
+    const context = await browser.newContext({ viewport: PAGES[kind].viewport });
+    try {
+      const page = await context.newPage();
+      const cdp = await throttle(page, profile);
+      const url = `${origin}${PAGES[kind].path}${sessionId}`;
+      firsts.push(await visit(page, cdp, url, PAGES[kind].inViewport));
+      if (run === 0) repeat = await visit(page, cdp, url, PAGES[kind].inViewport);
+    } finally {
+      await context.close();
+    }
+  }
+  const ms = median(firsts.map((v) => v.ms));
+  const first = firsts[0]!;
+  t.diagnostic(
+    `${kind} on ${profile}: queue on screen after ${Math.round(ms)} ms (runs ${firsts.map((v) => Math.round(v.ms)).join(', ')}; target ${PROFILES[profile].target} ms); ` +
+      `${first.requests} responses, ${(first.bytes / 1024).toFixed(1)} KB on the wire; ` +
+      `repeat visit ${Math.round(repeat!.ms)} ms, scripts and stylesheets fetched again: ${repeat!.refetched.length === 0 ? 'none' : repeat!.refetched.join(' ')}`,
+  );
+  return { ms, repeat: repeat! };
+}
+
+describe('the first seconds after the scan', () => {
+  it('first load: the queue is on screen quickly on slow 3G and 4G, and a repeat visit refetches no script or stylesheet', async (t) => {
+    const server = await liveServer(t);
+    const browser = await launchBrowser(t);
+    const { app } = server.app;
+    const session = await createSession(app, 'Friday Night at the Anchor');
+    for (const [name, title] of [
+      ['Maya', 'Dancing Queen'],
+      ['Jonas', 'Africa'],
+      ['Ada', 'Wonderwall'],
+    ] as const) {
+      const singer = await joinAs(app, session.id, name);
+      await requestSong(app, session.id, singer.key, title);
+    }
+    const enforce = process.env.FIRST_LOAD_ASSERT !== '0';
+    for (const kind of Object.keys(PAGES) as PageKind[]) {
+      for (const profile of Object.keys(PROFILES) as Profile[]) {
+        await t.test(`${kind} page on ${profile}`, async (st) => {
+          const { ms, repeat } = await measure(st, browser, server.url, session.id, kind, profile);
+          assert.deepEqual(repeat.refetched, [], 'a repeat visit fetched unchanged scripts or stylesheets again');
+          if (enforce) assert.ok(ms <= PROFILES[profile].target * MARGIN, `${kind} on ${profile}: ${Math.round(ms)} ms`);
+        });
+      }
+    }
+  });
+});
