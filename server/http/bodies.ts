@@ -2,6 +2,7 @@ import { ECDH } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Errors } from '../errors.js';
+import { invisibleTextProblem } from '../lib/text.js';
 import { FORBIDDEN_CHARACTERS as FORBIDDEN, OUTCOMES, REQUEST_MODES, ROTATIONS, STATUSES } from '../model/session.js';
 
 /** The request bodies the API takes, and the one way a body is checked against them. */
@@ -12,7 +13,11 @@ const text = (field: string, min: number, max: number) =>
     .trim()
     .min(min, { error: min === 1 ? `${field} must not be empty` : `${field} is too short` })
     .max(max, { error: `${field} must be at most ${max} characters` })
-    .refine((s) => !FORBIDDEN.test(s), { error: `${field} must not contain control characters` });
+    .refine((s) => !FORBIDDEN.test(s), { error: `${field} must not contain control characters`, abort: true })
+    .superRefine((s, ctx) => {
+      const problem = invisibleTextProblem(s);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${field} ${problem}` });
+    });
 
 export const nameField = text('name', 1, 40);
 const title = text('title', 1, 120);

@@ -149,5 +149,8 @@ export const sameSong = (a: { title: string; artist: string }, b: { title: strin
 export const heldSingers = (session: { readonly singers: readonly { readonly id: string; readonly onHold?: boolean | undefined }[] }): Set<string> =>
   new Set(session.singers.filter((s) => s.onHold === true).map((s) => s.id));
 
-/** Control and invisible characters, and those that change text direction: a name must render as typed. */
-export const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+/**
+ * Control and invisible characters, and those that change text direction: a name must render as typed.
+ * Not U+200D ZWJ, which joins emoji (👨‍👩‍👧): lib/text.ts allows it between emoji only.
+ */
+export const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b\u200c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
