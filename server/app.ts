@@ -95,6 +95,11 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   // read itself; its first copy already travels compressed inside the page.
   const stateRead = /^\/api\/sessions\/[^/]+$/;
   app.use(compression({ filter: (req, res) => !(req.method === 'GET' && stateRead.test(req.path)) && compression.filter(req, res) }));
+  // Answers carry host and guest keys (a new session, a join): no browser or proxy cache may keep them.
+  app.use(['/api', '/healthz'], (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.use(healthRoutes({ dataDir: config.dataDir, store, hub, root: ROOT }));
   // Before the API's small body limit: an import carries the whole store.
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
