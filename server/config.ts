@@ -59,7 +59,26 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
-const AdminTokenSchema = z.string().min(24, { error: 'must be at least 24 characters' });
+export const ADMIN_TOKEN_MIN_DISTINCT = 10;
+
+/** A run a person types instead of a secret: every step between neighbours the same (aaaa…, abcdef…, 987654…). */
+const steadyRun = (s: string): boolean => {
+  const codes = [...s].map((c) => c.codePointAt(0)!);
+  return codes.every((c, i) => i < 2 || c - codes[i - 1]! === codes[1]! - codes[0]!);
+};
+
+/**
+ * One rule for ADMIN_TOKEN, at the server's start and in the scripts (adminTokenProblem): the token
+ * guards the whole store's export and import, so 24 characters of `aaaa…` or `0123…` are no guard.
+ * Ten distinct characters is the floor `openssl rand -hex 32` clears with room to spare.
+ */
+const AdminTokenSchema = z
+  .string()
+  .min(24, { error: 'must be at least 24 characters (make one with `openssl rand -hex 32`)' })
+  .refine((s) => !steadyRun(s), { error: 'is a simple run of characters, not a secret (make one with `openssl rand -hex 32`)', abort: true })
+  .refine((s) => new Set(s).size >= ADMIN_TOKEN_MIN_DISTINCT, {
+    error: `must have at least ${ADMIN_TOKEN_MIN_DISTINCT} distinct characters (make one with \`openssl rand -hex 32\`)`,
+  });
 
 /** What is wrong with an admin token, as the check of ADMIN_TOKEN at start says it; undefined when it is fine. */
 export function adminTokenProblem(token: string): string | undefined {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../server/config.js';
+import { adminTokenProblem, ConfigError, loadConfig } from '../server/config.js';
 
 describe('configuration', () => {
   it('has safe defaults: port 3000, ./data in development, /data in production', () => {
@@ -38,5 +38,25 @@ describe('configuration', () => {
     );
     assert.throws(() => loadConfig({ PUBLIC_URL: 'https://x.example/path' }), /origin/);
     assert.throws(() => loadConfig({ PUBLIC_URL: 'my-karaoke.fly.dev' }), (err: Error) => err instanceof ConfigError && /PUBLIC_URL/.test(err.message));
+  });
+
+  it('refuses an ADMIN_TOKEN without real entropy, at start and in the scripts alike', () => {
+    const weak: [string, RegExp][] = [
+      ['a'.repeat(32), /simple run/],
+      ['abcdefghijklmnopqrstuvwxyz', /simple run/],
+      ['0123456789:;<=>?@ABCDEFGHIJ', /simple run/],
+      ['zyxwvutsrqponmlkjihgfedcba', /simple run/],
+      ['abababababababababababab', /at least 10 distinct characters/],
+      ['passwordpasswordpassword', /at least 10 distinct characters/],
+      ['short', /at least 24 characters/],
+    ];
+    for (const [token, why] of weak) {
+      assert.throws(() => loadConfig({ ADMIN_TOKEN: token }), (err: Error) => err instanceof ConfigError && /^Invalid configuration: ADMIN_TOKEN /.test(err.message) && why.test(err.message), token);
+      assert.match(adminTokenProblem(token) ?? '', why, `the scripts' check agrees on ${token}`);
+    }
+    const strong = 'Hf3kQ9tZ2wLm8RvX5cBn7JdP';
+    assert.equal(loadConfig({ ADMIN_TOKEN: strong }).adminToken, strong);
+    assert.equal(adminTokenProblem(strong), undefined);
+    assert.equal(adminTokenProblem('9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'), undefined, 'openssl rand -hex 32');
   });
 });

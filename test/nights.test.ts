@@ -94,7 +94,7 @@ describe('recurring nights', () => {
   });
 
   it('the archive of nights travels in the admin export and comes back with an import', async (t) => {
-    const adminToken = 'a-very-long-admin-token-for-tests-0123';
+    const adminToken = 'q7Vd2LxR9mTe4KpW8sZc3NhJ';
     const auth = { Authorization: `Bearer ${adminToken}` };
     const source = await buildApp(t, { config: { adminToken } });
     const s = await createSession(source.app);

@@ -8,7 +8,7 @@ import { bearer, buildApp, createSession, durableText, joinAs, listen, queueOf, 
 import { readDataFile } from './support/processes.js';
 import { SseClient } from '../scripts/bench/sse-client.js';
 
-const TOKEN = 'admin-token-for-tests-0123456789';
+const TOKEN = 'Hf3kQ9tZ2wLm8RvX5cBn7JdP';
 const admin = () => bearer(TOKEN);
 
 async function adminApp(t: TestContext) {

@@ -6,7 +6,7 @@ import { listBackups, SCHEMA_VERSION } from '../server/store/index.js';
 import { buildApp, createSession, durableText, joinAs, listen, queueOf, requestSong, tempDataDir } from './support/app.js';
 import { runScript } from './support/ops.js';
 
-const TOKEN = 'script-admin-token-0123456789abc';
+const TOKEN = 'u4GzT8pNq2YwK6eMr9XbS3hA';
 
 async function server(t: TestContext, adminToken: string | null = TOKEN) {
   const app = await buildApp(t, { config: { adminToken: adminToken ?? undefined } });
