@@ -84,6 +84,21 @@ describe('start-up', () => {
     }
   });
 
+  it('says in one line that DATA_DIR is on a read-only filesystem, not to chown it', async (t) => {
+    await requireMountPrivileges('mounting a read-only volume stand-in');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'karaoke-ro-'));
+    await sh('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
+    t.after(async () => {
+      await sh('umount', ['-l', dir]);
+      await rmdir(dir);
+    });
+    for (const dataDir of [dir, path.join(dir, 'data')]) {
+      const line = await refusal(t, dataDir, {});
+      assert.equal(line, `karaoke: cannot start: DATA_DIR ${dataDir} is on a read-only filesystem; mount the volume read-write ` +
+        '(a volume remounted read-only after disk errors needs a check, then a remount or a restart of the machine).');
+    }
+  });
+
   it('names every invalid setting in one line', async (t) => {
     const dataDir = await tempDataDir(t);
     const line = await refusal(t, dataDir, { PORT: 'eighty', PUBLIC_URL: 'my-karaoke.fly.dev' });

@@ -50,6 +50,14 @@ export async function storageInfo(dir: string): Promise<StorageInfo> {
   return { dataDir: dir, persistent, writable, freeBytes, totalBytes, usedRatio, warning };
 }
 
+/** Is the nearest folder of `dir` that exists on a read-only mount? (A recursive mkdir there reports ENOENT, not EROFS.) */
+async function readOnlyFilesystem(dir: string): Promise<boolean> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const code = await fs.access(at, constants.W_OK).then(() => 'ok', (err: NodeJS.ErrnoException) => err.code);
+    if (code !== 'ENOENT' || at === path.dirname(at)) return code === 'EROFS';
+  }
+}
+
 /**
  * At start: DATA_DIR exists and this process can write to it, or one line saying why not.
  * Returns whether it is a mounted volume.
@@ -59,6 +67,14 @@ export async function checkDataDir(dir: string): Promise<{ persistent: boolean }
     await fs.mkdir(dir, { recursive: true });
     await fs.access(dir, constants.W_OK);
   } catch (err) {
+    // A volume the platform mounted read-only (or remounted so after I/O errors): chown would not
+    // help, and saying it would send the operator the wrong way.
+    if ((err as NodeJS.ErrnoException).code === 'EROFS' || (await readOnlyFilesystem(dir))) {
+      throw new StartupError(
+        `DATA_DIR ${dir} is on a read-only filesystem; mount the volume read-write ` +
+          '(a volume remounted read-only after disk errors needs a check, then a remount or a restart of the machine).',
+      );
+    }
     const stat = await fs.stat(dir).catch(() => undefined);
     const who = `uid ${process.getuid?.() ?? '?'}`;
     const detail = stat ? `owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}` : (err as Error).message;
