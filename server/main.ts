@@ -56,7 +56,16 @@ async function main(): Promise<void> {
     log.warn('ALLOW_EPHEMERAL_DATA=1: data will be lost when this container is replaced');
   }
 
-  const opened = await openStore({ dataDir: config.dataDir });
+  const opened = await openStore({
+    dataDir: config.dataDir,
+    lockHeartbeatMs: config.lockHeartbeatMs,
+    // This process stood still past the stale window and another server took DATA_DIR over: every
+    // acknowledged change is already in the journal, and writing on would overwrite the other's.
+    onLockLost: (holder) => {
+      log.fatal({ holder }, `another server took over ${config.dataDir} while this one was not running; exiting without writing`);
+      log.flush(() => process.exit(1));
+    },
+  });
   const { store } = opened;
   if (opened.removedTempFiles.length > 0) {
     log.info({ files: opened.removedTempFiles }, 'removed temp files left by an interrupted write');

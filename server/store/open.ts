@@ -6,7 +6,7 @@ import { writeBackup } from './backup-files.js';
 import { emptyData, type DbData } from './data-file.js';
 import { CHECKPOINT_MIN_BYTES, JournaledJsonFile } from './journaled-file.js';
 import { JsonFileStore } from './json-store.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type LockInfo } from './lock.js';
 import { NightFiles, SongbookFiles } from './side-files.js';
 import type { SessionStore } from './store.js';
 
@@ -16,6 +16,10 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** For tests: how small the journal may stay before a checkpoint. */
   checkpointMinBytes?: number;
+  /** How often the lock's holder shows it is alive (LOCK_HEARTBEAT_SECONDS). */
+  lockHeartbeatMs?: number;
+  /** Another process took the lock over (this one was frozen past the stale window): stop writing. */
+  onLockLost?: (holder: LockInfo | undefined) => void;
 }
 
 export interface OpenedStore {
@@ -48,9 +52,12 @@ export async function readStoredData(dataDir: string): Promise<DbData> {
  * Open DATA_DIR: create it, take the lock, clear stale temp files, read and check data.json and
  * replay the journal. Never overwrites a file it could not read.
  */
-export async function openStore({ dataDir, checkpointMinBytes = CHECKPOINT_MIN_BYTES }: OpenStoreOptions): Promise<OpenedStore> {
+export async function openStore({ dataDir, checkpointMinBytes = CHECKPOINT_MIN_BYTES, lockHeartbeatMs, onLockLost }: OpenStoreOptions): Promise<OpenedStore> {
   await fs.mkdir(dataDir, { recursive: true });
-  const lock = await acquireLock(path.join(dataDir, LOCK_FILE));
+  const lock = await acquireLock(path.join(dataDir, LOCK_FILE), {
+    ...(lockHeartbeatMs !== undefined ? { heartbeatMs: lockHeartbeatMs } : {}),
+    ...(onLockLost !== undefined ? { onLost: onLockLost } : {}),
+  });
   try {
     const removedTempFiles = await removeStaleTempFiles(dataDir);
     const { db, file } = await load(dataDir, checkpointMinBytes);
