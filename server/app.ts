@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { Errors, errorHandler } from './errors.js';
 import type { EventHub } from './events.js';
 import { adminRoutes } from './http/admin.js';
+import { adminCheck } from './http/bearer.js';
 import { healthRoutes } from './http/health.js';
 import { createLimiters } from './http/rate-limits.js';
 import { nightRoutes } from './http/nights.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   log: Logger;
   now: () => Date;
   publicDir?: string;
+  /** Why this server runs degraded (a damaged journal found at start); /healthz says so. */
+  degraded?: string | null;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,7 +65,7 @@ function requestLog(log: Logger): RequestHandler {
 }
 
 /** The Express app: middleware, routes, pages, 404 and the error handler. Builds no service of its own. */
-export function createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now, publicDir = path.join(ROOT, 'public') }: AppDeps): Express {
+export function createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now, publicDir = path.join(ROOT, 'public'), degraded = null }: AppDeps): Express {
   const app = express();
   const limits = createLimiters(config.rateLimits);
 
@@ -100,7 +103,7 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use(healthRoutes({ dataDir: config.dataDir, store, hub, root: ROOT }));
+  app.use(healthRoutes({ dataDir: config.dataDir, store, hub, root: ROOT, limit: limits.api, isAdmin: adminCheck(config.adminToken), degraded: () => degraded }));
   // Before the API's small body limit: an import carries the whole store.
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
   app.use('/api', limits.api, express.json({ limit: config.bodyLimitBytes, strict: true }));

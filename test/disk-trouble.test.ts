@@ -101,7 +101,7 @@ async function survivesBrokenDisk(t: TestContext, breakDisk: (dir: string) => Pr
   assert.deepEqual((await readdir(dataDir)).filter((n) => n.endsWith('.tmp')), [], 'no temp file may be left behind');
   const sick = await call(server, 'GET', '/healthz');
   assert.equal(sick.status, 503);
-  assert.equal(sick.body.storage.writable, false);
+  assert.equal(sick.body.status, 'unavailable');
 
   await fixDisk(dataDir);
   assert.equal((await call(server, 'GET', '/healthz')).status, 200, 'health must recover with the disk');

@@ -22,6 +22,14 @@ async function refusal(t: TestContext, dataDir: string, env: Record<string, stri
   return lines[0]!;
 }
 
+const ADMIN_TOKEN = 'Zc8nV3tQ6wK2rL9mH4pX7bJf';
+
+/** /healthz with the details, which need the admin token. */
+async function healthDetails(url: string): Promise<{ storage: { persistent: boolean; dataDir: string; warning: string | null } }> {
+  const res = await fetch(`${url}/healthz`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return (await res.json()) as { storage: { persistent: boolean; dataDir: string; warning: string | null } };
+}
+
 /** A small tmpfs: a mounted filesystem other than the root one, like a Fly volume. */
 async function mountTmpfs(t: TestContext, size: string): Promise<string> {
   await requireMountPrivileges('mounting a volume stand-in');
@@ -45,16 +53,16 @@ describe('start-up', () => {
 
   it('starts on an unmounted DATA_DIR in production when ALLOW_EPHEMERAL_DATA=1, and logs where data lives', async (t) => {
     const dataDir = await tempDataDir(t);
-    const server = await startServer(t, dataDir, { NODE_ENV: 'production', ALLOW_EPHEMERAL_DATA: '1' });
-    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { storage: { persistent: boolean } };
+    const server = await startServer(t, dataDir, { NODE_ENV: 'production', ALLOW_EPHEMERAL_DATA: '1', ADMIN_TOKEN });
+    const health = await healthDetails(server.url);
     assert.equal(health.storage.persistent, false);
     assert.match(server.stdout(), /"persistent":false,"msg":"data lives in [^"]+, on the root filesystem, not a mounted volume"/);
   });
 
   it('starts in production on a mounted volume and reports it as persistent', async (t) => {
     const volume = await mountTmpfs(t, '16m');
-    const server = await startServer(t, volume, { NODE_ENV: 'production' });
-    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { storage: { persistent: boolean; dataDir: string } };
+    const server = await startServer(t, volume, { NODE_ENV: 'production', ADMIN_TOKEN });
+    const health = await healthDetails(server.url);
     assert.equal(health.storage.persistent, true);
     assert.equal(health.storage.dataDir, volume);
     assert.match(server.stdout(), /"persistent":true,"msg":"data lives in [^"]+, on a mounted volume/);
@@ -63,8 +71,8 @@ describe('start-up', () => {
   it('warns in health and logs when the volume is more than 80 % full', async (t) => {
     const volume = await mountTmpfs(t, '4m');
     await writeFile(path.join(volume, 'filler'), Buffer.alloc(3.6 * 1024 * 1024));
-    const server = await startServer(t, volume, {});
-    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { storage: { warning: string | null } };
+    const server = await startServer(t, volume, { ADMIN_TOKEN });
+    const health = await healthDetails(server.url);
     assert.match(String(health.storage.warning), /% full/);
     await server.stop('SIGTERM');
     assert.ok(server.stdout().includes('% full'), 'the warning is in the log');

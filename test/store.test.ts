@@ -88,7 +88,7 @@ describe('store', () => {
       assert.equal(state.body.singerCount, 0, 'the failed join is not visible');
       const health = await request(built.app).get('/healthz');
       assert.equal(health.status, 503);
-      assert.equal(health.body.storage.writable, false);
+      assert.equal(health.body.status, 'unavailable');
     });
     await request(built.app).post(`/api/sessions/${s.id}/singers`).send({ name: 'Ann' }).expect(201);
     await request(built.app).get('/healthz').expect(200);

@@ -177,6 +177,9 @@ export interface StartedServer extends ServerProcess {
   readyMs: number;
 }
 
+/** The harness's admin token: /healthz shows its write counters and stream count only with it. */
+export const BENCH_ADMIN_TOKEN = 'bN7xQ2vK9pL4wR8zT3mC6hJd';
+
 /** The production server exactly as deployed (NODE_ENV=production), on a loopback port of its own. */
 export async function startProjectServer(options: ProjectServerOptions): Promise<StartedServer> {
   const port = await freePort();
@@ -195,6 +198,7 @@ export async function startProjectServer(options: ProjectServerOptions): Promise
       PORT: String(port),
       RATE_LIMIT: 'off',
       LOG_LEVEL: 'warn',
+      ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       ...options.env,
     },
   });

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileDurable } from '../../server/lib/durable-file.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { FANOUT_MAIN, forkWorker, startProjectServer, type ServerProcess, type Worker } from './processes.js';
+import { BENCH_ADMIN_TOKEN, FANOUT_MAIN, forkWorker, startProjectServer, type ServerProcess, type Worker } from './processes.js';
 import { api, fileSize, type SeededSession } from './seed.js';
 import { percentile, type FanoutCommand, type FanoutReply, type FanoutRound } from './sse-clients.js';
 
@@ -48,7 +48,8 @@ interface Healthz {
   writes: { flushes: number; changesFlushed: number; failedFlushes: number };
 }
 
-export const healthz = (url: string) => api(url).call<Healthz>('GET', '/healthz');
+/** The details need the admin token, which startProjectServer gives its server. */
+export const healthz = (url: string) => api(url).call<Healthz>('GET', '/healthz', undefined, BENCH_ADMIN_TOKEN);
 
 async function load(ctx: BenchContext, job: LoadJob): Promise<LoadResult> {
   const reply = await ctx.load.ask(job);

@@ -1,14 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
-import { sha256 } from '../lib/hash.js';
 import { fileSafeTimestamp } from '../lib/time.js';
 import type { StoredSession } from '../model/session.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import { InvalidExportError, parseExport, type SessionStore } from '../store/index.js';
-import { bearerToken } from './bearer.js';
+import { adminCheck } from './bearer.js';
 
 export interface AdminDeps {
   config: Readonly<Config>;
@@ -23,11 +21,6 @@ export interface AdminDeps {
 /** An export is every session in data.json's format; far above the API's body limit, still bounded. */
 export const IMPORT_LIMIT_BYTES = 64 * 1024 * 1024;
 
-/** Hashing both sides gives equal lengths, so the comparison time says nothing about the token. */
-function tokenMatches(given: string, expected: Buffer): boolean {
-  return timingSafeEqual(sha256(given), expected);
-}
-
 /**
  * Operator endpoints: export and restore the whole store. They exist only when ADMIN_TOKEN is
  * set; without it they answer 404 like any unknown /api path.
@@ -35,12 +28,11 @@ function tokenMatches(given: string, expected: Buffer): boolean {
 export function adminRoutes({ config, store, changes, limit, now, log }: AdminDeps): Router {
   const router = Router();
   if (!config.adminToken) return router;
-  const expected = sha256(config.adminToken);
+  const isAdmin = adminCheck(config.adminToken);
 
   // Authenticate before reading a large body.
   router.use('/api/admin', limit, (req, _res, next) => {
-    const token = bearerToken(req);
-    if (token === undefined || !tokenMatches(token, expected)) throw Errors.adminUnauthorized();
+    if (!isAdmin(req)) throw Errors.adminUnauthorized();
     next();
   });
 
