@@ -70,6 +70,13 @@ async function main(): Promise<void> {
   if (opened.removedTempFiles.length > 0) {
     log.info({ files: opened.removedTempFiles }, 'removed temp files left by an interrupted write');
   }
+  const { damaged } = opened.replayed;
+  // A whole journal line that fails its checksum is damage to an acknowledged change, not a torn
+  // append: the start goes on with everything before it, says so loudly and keeps the journal.
+  const degraded = damaged
+    ? `data.journal was damaged at byte ${damaged.offset} (${damaged.bytes} bytes not replayed); a copy is in ${damaged.copy}. See docs/operations.md, "A damaged journal".`
+    : null;
+  if (degraded) log.error({ damaged }, degraded);
   if (opened.replayed.records > 0 || opened.replayed.tornBytes > 0) {
     log.info(opened.replayed, 'replayed the journal left by an unclean stop into data.json');
   }
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
   const staleQr = await qr.keepFor();
   if (staleQr > 0) log.info({ removed: staleQr, publicUrl: config.publicUrl ?? null }, 'PUBLIC_URL changed: QR codes will be rebuilt with it');
 
-  const app = createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now });
+  const app = createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now, degraded });
   const maintenance = startMaintenance({ config, store, changes, qr, log, now });
   const server = await listen(app, config).catch(async (err: unknown) => {
     await maintenance.stop();

@@ -9,6 +9,7 @@ import { createSession as newSession } from '../server/sessions/queue.js';
 import { writeBackup } from '../server/store/backup-files.js';
 import { listBackups, openStore, readStoredData, restoreBackup, serializeData, UnreadableDataError } from '../server/store/index.js';
 import { tempDataDir } from './support/app.js';
+import { startServer } from './support/processes.js';
 
 const session = (id: string, name = id) =>
   newSession({ id, name, hostKeyHash: 'h', origin: 'http://localhost', now: new Date('2026-11-20T20:00:00Z') });
@@ -75,7 +76,7 @@ describe('journal', () => {
     const copy = await crashCopy(t, dataDir);
 
     const reopened = await openFor(t, copy);
-    assert.deepEqual(reopened.replayed, { records: 4, tornBytes: 0 });
+    assert.deepEqual(reopened.replayed, { records: 4, tornBytes: 0, damaged: null });
     assert.equal(reopened.store.get('AAAAAA')?.name, 'renamed');
     assert.equal(reopened.store.get('BBBBBB'), undefined);
     assert.deepEqual(await sessionIds(copy), ['AAAAAA'], 'the replayed state is written to data.json at once');
@@ -107,8 +108,51 @@ describe('journal', () => {
     await appendFile(journalOf(copy), whole.subarray(first, first + 40));
 
     const reopened = await openFor(t, copy);
-    assert.deepEqual(reopened.replayed, { records: 1, tornBytes: 40 });
+    assert.deepEqual(reopened.replayed, { records: 1, tornBytes: 40, damaged: null });
     assert.deepEqual([...reopened.store.sessions()].map((s) => s.id), ['AAAAAA']);
+  });
+
+  it('a whole last record that fails its CRC is damage, not a torn write: reported, and the journal kept', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA'));
+    await store.put(session('BBBBBB'));
+    const copy = await crashCopy(t, dataDir);
+    const original = await readFile(journalOf(copy));
+    const damaged = Buffer.from(original);
+    const second = damaged.indexOf('\n') + 1;
+    damaged[second + 30] = damaged[second + 30]! ^ 0x01; // one flipped bit inside the last, newline-terminated record
+    await writeFile(journalOf(copy), damaged);
+
+    const reopened = await openFor(t, copy);
+    const report = reopened.replayed;
+    assert.equal(report.records, 1);
+    assert.equal(report.tornBytes, 0, 'a terminated line is never torn');
+    assert.deepEqual({ ...report.damaged, copy: undefined }, { offset: second, bytes: damaged.length - second, copy: undefined });
+    assert.match(String(report.damaged?.copy), /data\.journal\.damaged-\d{4}-\d\d-\d\dT[\d-]+Z$/);
+    assert.ok((await readFile(report.damaged!.copy!)).equals(damaged), 'the damaged journal is kept byte for byte');
+    assert.deepEqual([...reopened.store.sessions()].map((s) => s.id), ['AAAAAA']);
+  });
+
+  it('a server started on a damaged journal logs an error line and /healthz says degraded, with the reason for the admin', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const { store } = await openFor(t, dataDir);
+    await store.put(session('AAAAAA'));
+    const copy = await crashCopy(t, dataDir);
+    const damaged = await readFile(journalOf(copy));
+    damaged[20] = damaged[20]! ^ 0x01;
+    await writeFile(journalOf(copy), damaged);
+    const token = 'Wq5tN8kR2zH7mX4cV9bL3pJd';
+    const server = await startServer(t, copy, { ADMIN_TOKEN: token });
+    const line = server.stdout().split('\n').find((l) => l.includes('data.journal was damaged'));
+    assert.ok(line, server.stdout());
+    assert.equal(JSON.parse(line).level, 50, 'an error-level line');
+    const open = (await (await fetch(`${server.url}/healthz`)).json()) as Record<string, unknown>;
+    assert.equal(open.status, 'degraded');
+    assert.equal(open.reason, undefined, 'the public sees only the status');
+    const admin = (await (await fetch(`${server.url}/healthz`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    assert.equal(admin.status, 'degraded');
+    assert.match(String(admin.reason), /^data\.journal was damaged at byte 0 \(\d+ bytes not replayed\); a copy is in .*data\.journal\.damaged-.*See docs\/operations\.md/);
   });
 
   it('damage before records that were saved after it stops the start and changes no file', async (t) => {

@@ -25,6 +25,12 @@ export interface JournalContents {
   records: JournalRecord[];
   /** Bytes after the last whole record: an append that a crash cut short, never acknowledged. */
   tornBytes: number;
+  /**
+   * A whole line (newline-terminated) at the end that fails its CRC: not a torn append (a crash
+   * cuts before the newline) but damage to something that was acknowledged. Its offset and the
+   * bytes from there to the end, which are not replayed.
+   */
+  damaged: { offset: number; bytes: number } | null;
 }
 
 const NEWLINE = 0x0a;
@@ -92,12 +98,14 @@ export function parseJournal(buf: Buffer, file: string): JournalContents {
           );
         }
       }
-      return { records, tornBytes: buf.length - offset };
+      // Only the last, unterminated line can be torn.
+      if (end !== -1) return { records, tornBytes: 0, damaged: { offset, bytes: buf.length - offset } };
+      return { records, tornBytes: buf.length - offset, damaged: null };
     }
     records.push(record);
     offset = end + 1;
   }
-  return { records, tornBytes: 0 };
+  return { records, tornBytes: 0, damaged: null };
 }
 
 export async function readJournal(file: string): Promise<JournalContents> {

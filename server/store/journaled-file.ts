@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { writeFileDurable } from '../lib/durable-file.js';
+import { fileSafeTimestamp } from '../lib/time.js';
 import type { StoredSession } from '../model/session.js';
 import { parseData, type DbData } from './data-file.js';
 import { UnreadableDataError } from './errors.js';
@@ -18,7 +19,7 @@ export interface ReadReport {
   exists: boolean;
   migratedFrom: number | null;
   /** Commits replayed from the journal (left by a crash), and the bytes of a torn last append dropped. */
-  replayed: { records: number; tornBytes: number };
+  replayed: { records: number; tornBytes: number; damaged: { offset: number; bytes: number; copy: string | null } | null };
   /** The raw data before migration when the journal changed it (else data.json itself is what to keep). */
   beforeMigration: string | null;
 }
@@ -51,7 +52,7 @@ async function readDataFile(file: string): Promise<unknown> {
 export class JournaledJsonFile implements Adapter<DbData> {
   readonly file: string;
   readonly journalFile: string;
-  report: ReadReport = { exists: false, migratedFrom: null, replayed: { records: 0, tornBytes: 0 }, beforeMigration: null };
+  report: ReadReport = { exists: false, migratedFrom: null, replayed: { records: 0, tornBytes: 0, damaged: null }, beforeMigration: null };
   /** Bytes of data.json at its last write. */
   private dataBytes = 0;
   private readonly journal: JournalWriter;
@@ -69,7 +70,11 @@ export class JournaledJsonFile implements Adapter<DbData> {
   async read(): Promise<DbData | null> {
     const journal = await readJournal(this.journalFile);
     const raw = await readDataFile(this.file);
-    const replayed = { records: journal.records.length, tornBytes: journal.tornBytes };
+    const replayed = {
+      records: journal.records.length,
+      tornBytes: journal.tornBytes,
+      damaged: journal.damaged && { ...journal.damaged, copy: null },
+    };
     if (raw === null) {
       if (journal.records.length > 0) {
         throw new UnreadableDataError(
@@ -110,6 +115,12 @@ export class JournaledJsonFile implements Adapter<DbData> {
    */
   async settle(data: DbData): Promise<void> {
     const { exists, migratedFrom, replayed } = this.report;
+    if (replayed.damaged) {
+      // Kept before the journal is emptied: the damaged record may be recoverable by hand.
+      const copy = `${this.journalFile}.damaged-${fileSafeTimestamp(new Date())}`;
+      await writeFileDurable(copy, await fs.readFile(this.journalFile));
+      replayed.damaged.copy = copy;
+    }
     if (!exists || migratedFrom !== null || replayed.records > 0) {
       await this.write(data);
       return;

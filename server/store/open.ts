@@ -4,7 +4,7 @@ import { Low } from 'lowdb';
 import { removeStaleTempFiles } from '../lib/durable-file.js';
 import { writeBackup } from './backup-files.js';
 import { emptyData, type DbData } from './data-file.js';
-import { CHECKPOINT_MIN_BYTES, JournaledJsonFile } from './journaled-file.js';
+import { CHECKPOINT_MIN_BYTES, JournaledJsonFile, type ReadReport } from './journaled-file.js';
 import { JsonFileStore } from './json-store.js';
 import { acquireLock, type LockInfo } from './lock.js';
 import { NightFiles, SongbookFiles } from './side-files.js';
@@ -28,7 +28,7 @@ export interface OpenedStore {
   migratedFrom: number | null;
   removedTempFiles: string[];
   /** Commits replayed from the journal (left by a crash), and the bytes of a torn last append dropped. */
-  replayed: { records: number; tornBytes: number };
+  replayed: ReadReport['replayed'];
 }
 
 /** data.json with the journal replayed, checked and migrated, in lowdb; writes nothing. */
