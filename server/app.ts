@@ -92,12 +92,6 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
     }),
   );
 
-  // Text answers shrink to a third or less; event streams say no-transform and stay uncompressed,
-  // since compression would hold each event back until its buffer filled. A session's state is left
-  // alone too: it is served from cached bytes, often, and gzip per read would cost more CPU than the
-  // read itself; its first copy already travels compressed inside the page.
-  const stateRead = /^\/api\/sessions\/[^/]+$/;
-  app.use(compression({ filter: (req, res) => !(req.method === 'GET' && stateRead.test(req.path)) && compression.filter(req, res) }));
   // Answers carry host and guest keys (a new session, a join): no browser or proxy cache may keep them.
   app.use(['/api', '/healthz'], (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -117,6 +111,11 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   });
   app.use(qr.router((id) => store.get(id)));
 
+  // Pages, scripts and stylesheets shrink to a third or less. Only here, after the API: the
+  // compression middleware wraps every response it sees, and on the API's reads (cached bytes,
+  // sent often) that cost about a quarter of their throughput; event streams are never compressed,
+  // since compression would hold each event back until its buffer filled.
+  app.use(compression());
   app.use(pageRoutes({ config, store, publicDir, now }));
   app.use(express.static(publicDir, { index: 'index.html', extensions: ['html'] }));
   app.use((_req, res, next) => {
