@@ -15,7 +15,7 @@ import {
   undo,
   updateSettings,
 } from '../server/sessions/queue.js';
-import { UNDO_LIMIT, undoOffer } from '../server/sessions/undo.js';
+import { GUEST_UNDO_LIMIT, pushUndo, UNDO_LIMIT, undoOffer } from '../server/sessions/undo.js';
 import { publicState } from '../server/sessions/view.js';
 
 const t0 = new Date('2026-11-20T20:00:00Z');
@@ -196,5 +196,21 @@ describe('hold my place', () => {
     assert.throws(() => setHold(s, 'A', true, guest(s, 'B'), t0), code('forbidden'));
     assert.throws(() => setHold(s, 'nobody', true, host, t0), code('singer_not_found'));
     assert.equal(setHold(s, 'A', false, host, t0), s, 'back when not held changes nothing');
+  });
+});
+
+describe('the undo stack stays small', () => {
+  it(`keeps at most ${GUEST_UNDO_LIMIT} guests' cancels, newest, beside every host action`, () => {
+    const at = new Date('2026-11-03T21:00:00Z');
+    const entry = (by: string | null, n: number) => ({
+      label: `#${n}`,
+      at: at.toISOString(),
+      by,
+      action: { kind: 'status' as const, from: 'open' as const },
+    });
+    let stack = pushUndo([], entry(null, 0), at);
+    for (let n = 1; n <= 10; n += 1) stack = pushUndo(stack, entry(`guest-${n}`, n), at);
+    stack = pushUndo(stack, entry(null, 11), at);
+    assert.deepEqual(stack.map((e) => e.label), ['#0', '#7', '#8', '#9', '#10', '#11']);
   });
 });

@@ -10,13 +10,20 @@ import { reflow } from './rotation.js';
 export const UNDO_LIMIT = 20;
 export const HOST_UNDO_MS = 30 * 60_000;
 export const GUEST_UNDO_MS = 30_000;
+/**
+ * Guests' cancels kept for undo at once. Each holds the whole request, and every commit writes the
+ * whole session: in a busy room twenty of them doubled a session's size and cost writes a sixth.
+ */
+export const GUEST_UNDO_LIMIT = 4;
 
 const windowMs = (entry: UndoEntry) => (entry.by === null ? HOST_UNDO_MS : GUEST_UNDO_MS);
 const fresh = (entry: UndoEntry, nowMs: number) => nowMs - Date.parse(entry.at) <= windowMs(entry);
 
 /** The stack with one more entry: expired ones dropped, the oldest beyond the bound too. */
 export function pushUndo(stack: readonly UndoEntry[], entry: UndoEntry, now: Date): UndoEntry[] {
-  return [...stack.filter((e) => fresh(e, now.getTime())), entry].slice(-UNDO_LIMIT);
+  const kept = [...stack.filter((e) => fresh(e, now.getTime())), entry].slice(-UNDO_LIMIT);
+  let guests = kept.filter((e) => e.by !== null).length;
+  return guests <= GUEST_UNDO_LIMIT ? kept : kept.filter((e) => e.by === null || guests-- <= GUEST_UNDO_LIMIT);
 }
 
 /** A request left for good (cancelled, removed): entries that would move or remove it go too. */

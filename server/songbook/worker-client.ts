@@ -18,12 +18,16 @@ export class SongbookWorkerError extends Error {
  * dies. Jobs run one at a time in arrival order; the thread is idle otherwise and, while idle,
  * does not keep the process alive.
  */
+/** How long an idle worker thread is kept for the next job. */
+const IDLE_MS = 30_000;
+
 export class SongbookWorker {
   private worker: Worker | undefined;
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
   private closed = false;
   private starts = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly url: URL = new URL('./worker.js', import.meta.url)) {}
 
@@ -50,12 +54,14 @@ export class SongbookWorker {
   /** Ends the thread for good (shutdown); jobs under way fail. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
     await this.terminate();
   }
 
   private run(request: Request, transfer: ArrayBuffer[]): Promise<unknown> {
     if (this.closed) return Promise.reject(new SongbookWorkerError('the songbook worker is closed'));
     const worker = this.worker ?? this.start();
+    clearTimeout(this.idleTimer);
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
@@ -73,7 +79,14 @@ export class SongbookWorker {
       const job = this.jobs.get(reply.id);
       if (!job) return;
       this.jobs.delete(reply.id);
-      if (this.jobs.size === 0) worker.unref();
+      if (this.jobs.size === 0) {
+        worker.unref();
+        // An idle thread still holds the heap a 100,000-song parse or build left (tens of MB, for
+        // as long as V8 keeps it): let it go, and start a new one (some 30 ms) for the next job.
+        this.idleTimer = setTimeout(() => {
+          if (this.worker === worker && this.jobs.size === 0) void worker.terminate();
+        }, IDLE_MS).unref();
+      }
       if (reply.ok) job.resolve(reply.value);
       else if (reply.error.parse) job.reject(new SongbookParseError(reply.error.message, reply.error.badLines, reply.error.code));
       else job.reject(new Error(reply.error.message));
