@@ -2,13 +2,14 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
 import { summarizeNight } from '../model/night.js';
-import { normalizeSessionId, type StoredSession } from '../model/session.js';
+import type { StoredSession } from '../model/session.js';
 import { requireHost } from '../sessions/auth.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import * as queue from '../sessions/queue.js';
 import { archivedSetlist, toCsv, tonightSetlist } from '../sessions/setlist.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
+import { sendJson, sessionFor } from './lookup.js';
 
 export interface NightRoutesDeps {
   config: Readonly<Config>;
@@ -30,9 +31,7 @@ export function nightRoutes({ config, store, changes, now }: NightRoutesDeps): R
   const router = Router();
 
   const hostSession = (req: Request): StoredSession => {
-    const id = normalizeSessionId(String(req.params.id));
-    const session = id ? store.latest(id) : undefined;
-    if (!session) throw Errors.sessionNotFound();
+    const session = sessionFor(store, req.params.id, 'newest');
     requireHost(session, bearerToken(req));
     return session;
   };
@@ -43,8 +42,7 @@ export function nightRoutes({ config, store, changes, now }: NightRoutesDeps): R
     // Archived first: a crash before the commit leaves tonight as it was, and the retry writes the same file.
     await store.nights.put(session.id, archived, config.nightsKeep);
     const shownAt = await changes.commit(next);
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(changes.stateBytes(next, shownAt));
+    sendJson(res, changes.stateBytes(next, shownAt));
   });
 
   router.get('/api/sessions/:id/nights', async (req, res) => {

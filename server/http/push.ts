@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { Errors } from '../errors.js';
-import { normalizeSessionId, type StoredSession } from '../model/session.js';
+import type { StoredSession } from '../model/session.js';
 import { checkEndpoint } from '../push/endpoints.js';
 import type { PushSender } from '../push/sender.js';
 import { authenticate } from '../sessions/auth.js';
@@ -8,6 +8,7 @@ import type { SessionChanges } from '../sessions/changes.js';
 import { addPushSubscription, removePushSubscription } from '../sessions/push-subscriptions.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
+import { sessionFor } from './lookup.js';
 import { jsonBody, parse, PushSubscriptionBody } from './bodies.js';
 
 export interface PushRoutesDeps {
@@ -24,9 +25,7 @@ export function pushRoutes({ store, changes, push, allowLoopback, now }: PushRou
 
   /** The newest state, with the key's holder: only the singer's own phone may subscribe for them. */
   const mine = (rawId: unknown, rawSinger: unknown, key: string | undefined): StoredSession => {
-    const id = normalizeSessionId(String(rawId));
-    const session = id ? store.latest(id) : undefined;
-    if (!session) throw Errors.sessionNotFound();
+    const session = sessionFor(store, rawId, 'newest');
     const actor = authenticate(session, key);
     if (actor.role !== 'guest' || actor.singer.id !== String(rawSinger)) throw Errors.notYourPhone();
     return session;

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
 import type { EventHub } from '../events.js';
 import { hostUrl } from '../model/links.js';
-import { isItemId, normalizeSessionId, type StoredSession } from '../model/session.js';
+import { isItemId, type StoredSession } from '../model/session.js';
 import { authenticate, hashKey, newKey, requireHost } from '../sessions/auth.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import { newItemId, newSessionId } from '../sessions/ids.js';
@@ -12,6 +12,7 @@ import { publicState } from '../sessions/view.js';
 import type { SongbookCache } from '../songbook/cache.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
+import { sendJson, sessionFor } from './lookup.js';
 import { CreateSessionBody, JoinBody, jsonBody, MoveBody, NextBody, parse, RequestBody, UpdateSessionBody } from './bodies.js';
 
 export interface SessionRoutesDeps {
@@ -33,15 +34,6 @@ function requestOrigin(req: Request): string {
   }
 }
 
-/**
- * Send JSON made elsewhere (the cached state). res.json would serialise again and hash the body
- * for an ETag that can never match: every state carries the time it was made.
- */
-function sendJson(res: Response, body: Buffer): void {
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', body.length);
-  res.end(body);
-}
 
 /**
  * The session API. Each route reads the clock once, checks the body and the key, calls the queue
@@ -50,21 +42,8 @@ function sendJson(res: Response, body: Buffer): void {
 export function sessionRoutes({ config, store, hub, changes, songbooks, limits, now }: SessionRoutesDeps): Router {
   const router = Router();
 
-  /** For writes: the newest state, so a change builds on every change before it. */
-  const latest = (rawId: unknown): StoredSession => {
-    const id = normalizeSessionId(String(rawId));
-    const session = id ? store.latest(id) : undefined;
-    if (!session) throw Errors.sessionNotFound();
-    return session;
-  };
-
-  /** For reads: only what is already durable. */
-  const durable = (rawId: unknown): StoredSession => {
-    const id = normalizeSessionId(String(rawId));
-    const session = id ? store.get(id) : undefined;
-    if (!session) throw Errors.sessionNotFound();
-    return session;
-  };
+  const latest = (rawId: unknown): StoredSession => sessionFor(store, rawId, 'newest');
+  const durable = (rawId: unknown): StoredSession => sessionFor(store, rawId, 'durable');
 
   const findSong = async (sessionId: string, songId: string) => {
     const song = (await songbooks.get(sessionId))?.find(songId);

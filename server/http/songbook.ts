@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
-import { normalizeSessionId, type StoredSession } from '../model/session.js';
+import type { StoredSession } from '../model/session.js';
 import { requireHost } from '../sessions/auth.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import * as queue from '../sessions/queue.js';
@@ -11,6 +11,7 @@ import { SongbookParseError } from '../songbook/parse.js';
 import type { ParsedUpload, SongbookWorker } from '../songbook/worker-client.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
+import { sessionFor } from './lookup.js';
 import { parse } from './bodies.js';
 
 export interface SongbookRoutesDeps {
@@ -34,12 +35,7 @@ const SearchQuery = z.object({
 export function songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }: SongbookRoutesDeps): Router {
   const router = Router();
 
-  const session = (rawId: unknown, newest: boolean): StoredSession => {
-    const id = normalizeSessionId(String(rawId));
-    const found = id ? (newest ? store.latest(id) : store.get(id)) : undefined;
-    if (!found) throw Errors.sessionNotFound();
-    return found;
-  };
+  const session = (rawId: unknown, newest: boolean): StoredSession => sessionFor(store, rawId, newest ? 'newest' : 'durable');
 
   // The host is checked before a large body is read.
   const host: express.RequestHandler = (req, _res, next) => {

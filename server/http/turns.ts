@@ -1,11 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { Errors } from '../errors.js';
-import { isItemId, normalizeSessionId, type StoredSession } from '../model/session.js';
+import { isItemId, type StoredSession } from '../model/session.js';
 import { authenticate } from '../sessions/auth.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import * as queue from '../sessions/queue.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
+import { sendJson, sessionFor } from './lookup.js';
 
 export interface TurnRoutesDeps {
   store: SessionStore;
@@ -20,20 +21,9 @@ export interface TurnRoutesDeps {
 export function turnRoutes({ store, changes, now }: TurnRoutesDeps): Router {
   const router = Router();
 
-  const latest = (rawId: unknown): StoredSession => {
-    const id = normalizeSessionId(String(rawId));
-    const session = id ? store.latest(id) : undefined;
-    if (!session) throw Errors.sessionNotFound();
-    return session;
-  };
-
-  const send = (res: Response, bytes: Buffer): void => {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', bytes.length);
-    res.end(bytes);
-  };
+  const latest = (rawId: unknown): StoredSession => sessionFor(store, rawId, 'newest');
   const commitAndSend = async (res: Response, session: StoredSession): Promise<void> => {
-    send(res, changes.stateBytes(session, await changes.commit(session)));
+    sendJson(res, changes.stateBytes(session, await changes.commit(session)));
   };
 
   router.post('/api/sessions/:id/undo', async (req, res) => {
@@ -50,7 +40,7 @@ export function turnRoutes({ store, changes, now }: TurnRoutesDeps): Router {
     const at = now();
     const next = queue.setHold(session, singerId, onHold, actor, at);
     // Already so: nothing to commit; the state as it is.
-    if (next === session) send(res, changes.stateBytes(session, at.getTime()));
+    if (next === session) sendJson(res, changes.stateBytes(session, at.getTime()));
     else await commitAndSend(res, next);
   };
   router.post('/api/sessions/:id/singers/:singerId/hold', hold(true));
