@@ -38,6 +38,15 @@ export interface Config {
   /** How often the DATA_DIR lock's holder renews it; a newcomer elsewhere waits 3 of these before taking a silent lock. */
   lockHeartbeatMs: number;
   push: PushConfig;
+  /** Set: sessions live in PostgreSQL (several instances may share it) instead of DATA_DIR. */
+  database: DatabaseConfig | undefined;
+}
+
+export interface DatabaseConfig {
+  url: string;
+  poolMax: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
 }
 
 export interface PushConfig {
@@ -148,6 +157,14 @@ const EnvSchema = z.object({
     }),
   ),
   PUSH_ALLOW_LOCAL_ENDPOINTS: optional(flag),
+  DATABASE_URL: optional(
+    z.string().refine((u) => URL.canParse(u) && ['postgres:', 'postgresql:'].includes(new URL(u).protocol), {
+      error: 'must be a postgres:// URL such as postgres://user:password@host:5432/karaoke?sslmode=require',
+    }),
+  ),
+  PG_POOL_MAX: optional(int(1, 200)),
+  PG_CONNECT_TIMEOUT_SECONDS: optional(int(1, 120)),
+  PG_STATEMENT_TIMEOUT_SECONDS: optional(int(1, 600)),
 })
   .refine((e) => (e.VAPID_PUBLIC_KEY === undefined) === (e.VAPID_PRIVATE_KEY === undefined), {
     error: 'must be set together with VAPID_PUBLIC_KEY (both or neither)',
@@ -207,6 +224,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       subject: e.VAPID_SUBJECT ?? (e.PUBLIC_URL !== undefined && realSubject(e.PUBLIC_URL) ? e.PUBLIC_URL : undefined),
       allowLocalEndpoints: e.PUSH_ALLOW_LOCAL_ENDPOINTS ?? false,
     }),
+    database:
+      e.DATABASE_URL === undefined
+        ? undefined
+        : Object.freeze({
+            url: e.DATABASE_URL,
+            poolMax: e.PG_POOL_MAX ?? 10,
+            connectTimeoutMs: (e.PG_CONNECT_TIMEOUT_SECONDS ?? 5) * 1000,
+            statementTimeoutMs: (e.PG_STATEMENT_TIMEOUT_SECONDS ?? 10) * 1000,
+          }),
   });
 }
 

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { StoreClosedError, StoreUnavailableError } from './store/index.js';
+import { StoreClosedError, StoreConflictError, StoreUnavailableError } from './store/index.js';
 
 export interface HttpErrorExtras {
   headers?: Record<string, string>;
@@ -83,6 +83,8 @@ export const Errors = {
   pushUnavailable: () =>
     new HttpError(404, 'push_unavailable', 'Notifications are not set up on this server (it has no VAPID subject). The page keeps you posted while it is open.'),
   shuttingDown: () => new HttpError(503, 'shutting_down', 'The server is restarting. Try again in a few seconds.'),
+  busy: () =>
+    new HttpError(503, 'busy', 'This room is changing faster than the change could be saved. Nothing was changed; try again.', { headers: { 'Retry-After': '1' } }),
 } as const;
 
 interface BodyParserError {
@@ -94,6 +96,7 @@ function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof StoreUnavailableError) return Errors.storageUnavailable(err);
   if (err instanceof StoreClosedError) return Errors.shuttingDown();
+  if (err instanceof StoreConflictError) return Errors.busy();
   const type = (err as BodyParserError | null)?.type;
   // body-parser marks its own errors with a type; map them to stable codes.
   switch (type) {

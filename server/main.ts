@@ -2,13 +2,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, type Config, type DatabaseConfig } from './config.js';
 import { StartupError } from './lib/startup-error.js';
 import { checkDataDir } from './ops/disk.js';
-import { filePushKeys, resolveVapidKeys } from './push/keys.js';
+import { filePushKeys, resolveVapidKeys, settingPushKeys, type PushKeyStore } from './push/keys.js';
 import { startMaintenance } from './ops/maintenance.js';
 import { buildServices } from './services.js';
-import { openStore } from './store/index.js';
+import { describePgUrl, openStore, PgSessionStore, type SessionStore } from './store/index.js';
 
 /** JSON lines in production (for the platform's log search); one readable line each in development. */
 function createLogger(config: Readonly<Config>): Logger {
@@ -35,12 +35,18 @@ function listen(app: ReturnType<typeof createApp>, config: Readonly<Config>): Pr
   });
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const log = createLogger(config);
+interface OpenedData {
+  store: SessionStore;
+  /** Why the server runs degraded from the start (a damaged journal), or null. */
+  degraded: string | null;
+  pushKeys: PushKeyStore;
+}
+
+/** The JSON store under DATA_DIR: checked to be on a volume, locked, replayed. */
+async function openDataDir(config: Readonly<Config>, log: Logger): Promise<OpenedData> {
   const { persistent } = await checkDataDir(config.dataDir);
   log.info(
-    { dataDir: config.dataDir, persistent },
+    { store: 'json', dataDir: config.dataDir, persistent },
     persistent
       ? `data lives in ${config.dataDir}, on a mounted volume (a different filesystem from the root)`
       : `data lives in ${config.dataDir}, on the root filesystem, not a mounted volume`,
@@ -66,7 +72,6 @@ async function main(): Promise<void> {
       log.flush(() => process.exit(1));
     },
   });
-  const { store } = opened;
   if (opened.removedTempFiles.length > 0) {
     log.info({ files: opened.removedTempFiles }, 'removed temp files left by an interrupted write');
   }
@@ -81,16 +86,40 @@ async function main(): Promise<void> {
     log.info(opened.replayed, 'replayed the journal left by an unclean stop into data.json');
   }
   if (opened.migratedFrom !== null) log.info({ from: opened.migratedFrom }, 'migrated data.json to the current schema');
+  return { store: opened.store, degraded, pushKeys: filePushKeys(config.dataDir) };
+}
+
+/** The PostgreSQL store: migrated (one instance at a time) and listening before the server takes traffic. */
+async function openDatabase(database: DatabaseConfig, log: Logger): Promise<OpenedData> {
+  const where = describePgUrl(database.url);
+  const store = await PgSessionStore.open({
+    connectionString: database.url,
+    poolMax: database.poolMax,
+    connectTimeoutMs: database.connectTimeoutMs,
+    statementTimeoutMs: database.statementTimeoutMs,
+    onError: (err, what) => log.warn({ err }, what),
+  }).catch((err: unknown) => {
+    throw new StartupError(`cannot open the PostgreSQL store at ${where}: ${(err as Error).message}`);
+  });
+  log.info({ store: 'postgres', database: where, sessions: store.count(), poolMax: database.poolMax }, `data lives in PostgreSQL at ${where}`);
+  return { store, degraded: null, pushKeys: settingPushKeys(store) };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger(config);
+  const { store, degraded, pushKeys } = config.database ? await openDatabase(config.database, log) : await openDataDir(config, log);
 
   const now = () => new Date();
-  const vapid = await resolveVapidKeys(config.push, filePushKeys(config.dataDir)).catch(async (err: unknown) => {
+  const vapid = await resolveVapidKeys(config.push, pushKeys).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
+  const keptIn = config.database ? 'the database' : config.dataDir;
   if (config.push.subject === undefined) {
     log.info('push notifications are off: set VAPID_SUBJECT to a mailto: address or an https: URL of yours (or PUBLIC_URL to an https origin)');
   } else {
-    log.info({ keys: vapid.source, subject: config.push.subject }, `push notifications on (VAPID keys ${vapid.source === 'environment' ? 'from the environment' : vapid.source === 'stored' ? `kept in ${config.dataDir}` : `generated and kept in ${config.dataDir}`})`);
+    log.info({ keys: vapid.source, subject: config.push.subject }, `push notifications on (VAPID keys ${vapid.source === 'environment' ? 'from the environment' : vapid.source === 'stored' ? `kept in ${keptIn}` : `generated and kept in ${keptIn}`})`);
   }
   if (config.push.allowLocalEndpoints) log.warn('PUSH_ALLOW_LOCAL_ENDPOINTS=1: push endpoints on loopback addresses are accepted (tests and development only)');
   const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now, vapidKeys: vapid.keys });

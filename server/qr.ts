@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Router } from 'express';
+import { Router, type NextFunction, type Response } from 'express';
 import QRCode from 'qrcode';
 import { Errors } from './errors.js';
 import { removeFileDurable, removeStaleTempFiles, writeFileDurable } from './lib/durable-file.js';
@@ -15,6 +15,7 @@ export function renderQrPng(url: string): Promise<Buffer> {
 /** Names the PUBLIC_URL the cached PNGs encode; a dot file, so never taken for a session's PNG. */
 export const QR_URL_MARKER = '.public-url';
 export const QR_DIR = 'qr-codes';
+const QR_HEADERS = { 'Cache-Control': 'public, max-age=3600', 'Content-Type': 'image/png' };
 
 /**
  * The one owner of the QR PNGs in DATA_DIR/qr-codes: a cache of each session's join URL, written
@@ -26,7 +27,7 @@ export class QrCodes {
 
   constructor(
     dataDir: string,
-    private readonly publicUrl: string | undefined,
+    protected readonly publicUrl: string | undefined,
   ) {
     this.dir = path.join(dataDir, QR_DIR);
   }
@@ -54,6 +55,21 @@ export class QrCodes {
       // A full or read-only disk is the operator's problem to fix, not a server bug: 503, like data.json.
       throw Errors.storageUnavailable(err);
     }
+  }
+
+  /** The PNG to send for a session; the JSON store's cache sends the file itself. */
+  protected async send(session: StoredSession, res: Response, next: NextFunction): Promise<void> {
+    await this.ensure(session);
+    res.sendFile(
+      this.pathOf(session.id),
+      { headers: QR_HEADERS },
+      (err?: Error & { code?: string }) => {
+        // Deleted between the check and the read: the session is gone too.
+        // ECONNABORTED: the client went away mid-download; nothing to answer or log.
+        if (!err || err.code === 'ECONNABORTED') return;
+        if (!res.headersSent) next(err.code === 'ENOENT' ? Errors.sessionNotFound() : err);
+      },
+    );
   }
 
   /** Rebuild a missing PNG once, however many requests ask for it at the same moment. */
@@ -117,18 +133,90 @@ export class QrCodes {
       const id = match ? normalizeSessionId(match[1]!) : undefined;
       const session = id ? find(id) : undefined;
       if (!session) throw Errors.sessionNotFound();
-      await this.ensure(session);
-      res.sendFile(
-        this.pathOf(session.id),
-        { headers: { 'Cache-Control': 'public, max-age=3600', 'Content-Type': 'image/png' } },
-        (err?: Error & { code?: string }) => {
-          // Deleted between the check and the read: the session is gone too.
-          // ECONNABORTED: the client went away mid-download; nothing to answer or log.
-          if (!err || err.code === 'ECONNABORTED') return;
-          if (!res.headersSent) next(err.code === 'ENOENT' ? Errors.sessionNotFound() : err);
-        },
-      );
+      await this.send(session, res, next);
     });
     return router;
+  }
+}
+
+/**
+ * The QR PNGs of a service on a shared database, which has no DATA_DIR: rendered from the join URL
+ * on first use and kept in memory (the newest `max`). They are deterministic, so every instance
+ * renders the same bytes the JSON store keeps on disk.
+ */
+export class MemoryQrCodes extends QrCodes {
+  private readonly pngs = new Map<string, Buffer>();
+  private readonly rendering = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    publicUrl: string | undefined,
+    private readonly max = 2000,
+  ) {
+    super('', publicUrl);
+  }
+
+  override async prepare(): Promise<void> {}
+
+  override async write(session: Pick<StoredSession, 'id' | 'origin'>): Promise<void> {
+    this.keep(session.id, await renderQrPng(sessionLinks(session, this.publicUrl).joinUrl));
+  }
+
+  override async writePng(sessionId: string, png: Uint8Array): Promise<void> {
+    this.keep(sessionId, Buffer.from(png));
+  }
+
+  override async ensure(session: StoredSession): Promise<void> {
+    await this.png(session);
+  }
+
+  /** The PNG, rendered once however many requests ask for it at the same moment. */
+  async png(session: StoredSession): Promise<Buffer> {
+    const kept = this.pngs.get(session.id);
+    if (kept) return kept;
+    let pending = this.rendering.get(session.id);
+    if (!pending) {
+      pending = renderQrPng(sessionLinks(session, this.publicUrl).joinUrl)
+        .then((png) => this.keep(session.id, png))
+        .finally(() => this.rendering.delete(session.id));
+      this.rendering.set(session.id, pending);
+    }
+    return pending;
+  }
+
+  private keep(sessionId: string, png: Buffer): Buffer {
+    this.pngs.delete(sessionId);
+    this.pngs.set(sessionId, png);
+    // Map order is insertion order: the first entry is the oldest.
+    for (const id of this.pngs.keys()) {
+      if (this.pngs.size <= this.max) break;
+      this.pngs.delete(id);
+    }
+    return png;
+  }
+
+  override async remove(sessionId: string): Promise<void> {
+    this.pngs.delete(sessionId);
+  }
+
+  override async exists(sessionId: string): Promise<boolean> {
+    return this.pngs.has(sessionId);
+  }
+
+  override async list(): Promise<string[]> {
+    return [...this.pngs.keys()];
+  }
+
+  /** Nothing outlives its session here: a restart empties the cache. */
+  override async orphans(): Promise<string[]> {
+    return [];
+  }
+
+  override async keepFor(): Promise<number> {
+    return 0;
+  }
+
+  protected override async send(session: StoredSession, res: Response): Promise<void> {
+    const png = await this.png(session);
+    res.set(QR_HEADERS).end(png);
   }
 }

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import { EventHub } from './events.js';
 import type { VapidKeys } from './push/keys.js';
 import { PushSender } from './push/sender.js';
-import { QrCodes } from './qr.js';
+import { MemoryQrCodes, QrCodes } from './qr.js';
 import { SessionChanges } from './sessions/changes.js';
 import { SongbookCache } from './songbook/cache.js';
 import { SongbookWorker } from './songbook/worker-client.js';
@@ -35,7 +35,8 @@ export function buildServices({
   vapidKeys?: VapidKeys | undefined;
 }): Services {
   const hub = new EventHub({ heartbeatMs: config.sseHeartbeatMs, maxBufferBytes: config.sseMaxBufferBytes, log });
-  const qr = new QrCodes(config.dataDir, config.publicUrl);
+  // A shared database has no DATA_DIR: the PNGs are rendered on demand and kept in memory.
+  const qr = store.kind === 'postgres' ? new MemoryQrCodes(config.publicUrl) : new QrCodes(config.dataDir, config.publicUrl);
   const songbookWorker = new SongbookWorker();
   const songbooks = new SongbookCache({
     budgetBytes: config.songbookMemoryBytes,

@@ -8,7 +8,7 @@ import { bearer, buildApp, createSession, joinAs, queueOf, requestSong } from '.
 
 describe('sessions', () => {
   it('POST /api/sessions creates a session with links, a host key and a QR PNG on disk', async (t) => {
-    const { app, dataDir } = await buildApp(t);
+    const { app, dataDir } = await buildApp(t, { store: 'json' });
     const res = await request(app).post('/api/sessions').set('Host', 'karaoke.example:8080').send({ name: '  Friday Night  ' });
     assert.equal(res.status, 201);
     const { session, hostKey, joinUrl, qrUrl, displayUrl, hostUrl } = res.body;
@@ -82,7 +82,7 @@ describe('sessions', () => {
   });
 
   it('DELETE /api/sessions/:id removes the session and its QR file', async (t) => {
-    const { app, dataDir } = await buildApp(t);
+    const { app, dataDir } = await buildApp(t, { store: 'json' });
     const s = await createSession(app);
     await request(app).delete(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).expect(204);
     await request(app).get(`/api/sessions/${s.id}`).expect(404);

@@ -18,7 +18,7 @@ describe('GET /healthz', () => {
   });
 
   it('reports data dir, sessions, version, storage and counters with the admin token', async (t) => {
-    const { app, dataDir } = await buildApp(t, { config: { adminToken: ADMIN_TOKEN } });
+    const { app, dataDir } = await buildApp(t, { store: 'json', config: { adminToken: ADMIN_TOKEN } });
     await createSession(app);
     const res = await request(app).get('/healthz').set(bearer(ADMIN_TOKEN)).expect(200);
     assert.equal(res.body.status, 'ok');
@@ -35,7 +35,7 @@ describe('GET /healthz', () => {
   });
 
   it('probes the disk at most once per few seconds, and once at a time, however often it is called', async (t) => {
-    const { app, dataDir } = await buildApp(t);
+    const { app, dataDir } = await buildApp(t, { store: 'json' });
     await request(app).get('/healthz').expect(200);
     // The folder now refuses writes; a probe per call would see it (503), the cached good probe does not.
     execFileSync('chattr', ['+i', dataDir]);

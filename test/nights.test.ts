@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { bearer, buildApp, createSession, joinAs, listen, requestSong } from './support/app.js';
+import { bearer, buildApp, createSession, joinAs, listen, reopen, requestSong } from './support/app.js';
 import { SseClient } from '../scripts/bench/sse-client.js';
 
 describe('recurring nights', () => {
   it('POST /api/sessions/:id/nights archives tonight and opens a fresh night in the same room', async (t) => {
     const app = await buildApp(t);
     const s = await createSession(app.app, 'Tuesday Karaoke');
-    const qrBefore = await readFile(path.join(app.qr.dir, `${s.id}.png`));
+    const png = async () => (await request(app.app).get(`/qr-codes/${s.id}.png`).buffer(true).expect(200)).body as Buffer;
+    const qrBefore = await png();
     const ann = await joinAs(app.app, s.id, 'Ann');
     const bob = await joinAs(app.app, s.id, 'Bob');
     await requestSong(app.app, s.id, ann.key, 'Valerie', 'Amy Winehouse');
@@ -48,7 +47,7 @@ describe('recurring nights', () => {
     const stale = await request(app.app).post(`/api/sessions/${s.id}/requests`).set(bearer(ann.key)).send({ title: 'Back to Black' });
     assert.equal(stale.status, 401);
     assert.equal(stale.body.error.code, 'new_night');
-    assert.deepEqual(await readFile(path.join(app.qr.dir, `${s.id}.png`)), qrBefore);
+    assert.deepEqual(await png(), qrBefore);
     const annAgain = await joinAs(app.app, s.id, 'Ann');
     await requestSong(app.app, s.id, annAgain.key, 'Back to Black', 'Amy Winehouse');
   });
@@ -87,7 +86,7 @@ describe('recurring nights', () => {
     const s = await createSession(first.app);
     for (let i = 0; i < 3; i += 1) await request(first.app).post(`/api/sessions/${s.id}/nights`).set(bearer(s.hostKey)).expect(200);
     await first.close();
-    const second = await buildApp(t, { dataDir: first.dataDir, config: { nightsKeep: 2 } });
+    const second = await reopen(t, first, { config: { nightsKeep: 2 } });
     const nights = (await request(second.app).get(`/api/sessions/${s.id}/nights`).set(bearer(s.hostKey)).expect(200)).body;
     assert.deepEqual(nights.map((n: { night: number }) => n.night), [3, 2]);
     assert.equal((await request(second.app).get(`/api/sessions/${s.id}`).expect(200)).body.night, 4);

@@ -12,7 +12,8 @@ const TOKEN = 'Hf3kQ9tZ2wLm8RvX5cBn7JdP';
 const admin = () => bearer(TOKEN);
 
 async function adminApp(t: TestContext) {
-  return buildApp(t, { config: { adminToken: TOKEN } });
+  // The export is checked against data.json and the backups folder.
+  return buildApp(t, { store: 'json', config: { adminToken: TOKEN } });
 }
 
 const exportOf = async (app: Awaited<ReturnType<typeof adminApp>>) =>

@@ -19,7 +19,7 @@ describe('GET /qr-codes/:id.png', () => {
   });
 
   it('regenerates a missing PNG for a live session, byte for byte', async (t) => {
-    const { app, dataDir } = await buildApp(t);
+    const { app, dataDir } = await buildApp(t, { store: 'json' });
     const s = await createSession(app);
     const file = path.join(dataDir, 'qr-codes', `${s.id}.png`);
     const original = await readFile(file);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { bearer, buildApp, createSession, joinAs, type TestApp } from './support/app.js';
+import { bearer, buildApp, createSession, joinAs, reopen, type TestApp } from './support/app.js';
 import { fixturePath } from './support/ops.js';
 
 const LIST = [
@@ -149,7 +149,7 @@ describe('the songbook API', () => {
     const s = await createSession(first.app);
     await upload(first.app, s.id, s.hostKey, LIST).expect(200);
     await first.close();
-    const second = await buildApp(t, { dataDir: first.dataDir });
+    const second = await reopen(t, first);
     assert.equal((await search(second.app, s.id, 'paint black')).results[0]?.title, 'Paint It Black');
     await request(second.app).delete(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).expect(204);
     assert.equal(await second.store.songbooks.get(s.id), undefined);

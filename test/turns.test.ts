@@ -39,7 +39,7 @@ describe('POST /api/sessions/:id/undo', () => {
   });
 
   it('undoes a remove with the same request id, and the stack survives a restart', async (t) => {
-    const first = await buildApp(t);
+    const first = await buildApp(t, { store: 'json' });
     const s = await createSession(first.app);
     const ann = await joinAs(first.app, s.id, 'Ann');
     const bob = await joinAs(first.app, s.id, 'Bob');

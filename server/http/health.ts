@@ -2,11 +2,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { EventHub } from '../events.js';
-import { storageInfo, type StorageInfo } from '../ops/disk.js';
 import type { SessionStore } from '../store/index.js';
 
+/** What the store's write probe found: the disk under DATA_DIR, or the database. */
+export type StoreHealth = { writable: boolean } & Record<string, unknown>;
+
 export interface HealthDeps {
-  dataDir: string;
+  /** A real write where the data lives (an fsynced file, a database row). */
+  probe: () => Promise<StoreHealth>;
+  /** Where the data lives, for the operator: `{dataDir}` or `{database}` (never a password). */
+  where: Record<string, string>;
   store: SessionStore;
   hub: EventHub;
   /** The project root, where package.json names the version. */
@@ -37,20 +42,20 @@ function packageVersion(root: string): string {
  * on that). Anyone sees `{status, startedAt, uptimeSeconds}`; the data folder, versions, disk and
  * write counters only with `Authorization: Bearer <ADMIN_TOKEN>`.
  */
-export function healthRoutes({ dataDir, store, hub, root, limit, isAdmin, degraded = () => null, probeCacheMs = HEALTH_PROBE_CACHE_MS }: HealthDeps): Router {
+export function healthRoutes({ probe, where, store, hub, root, limit, isAdmin, degraded = () => null, probeCacheMs = HEALTH_PROBE_CACHE_MS }: HealthDeps): Router {
   const router = Router();
   const version = packageVersion(root);
   const startedAt = Date.now();
-  let cached: { info: StorageInfo; at: number; failedFlushes: number } | undefined;
-  let inFlight: Promise<StorageInfo> | undefined;
+  let cached: { info: StoreHealth; at: number; failedFlushes: number } | undefined;
+  let inFlight: Promise<StoreHealth> | undefined;
   // One probe at a time, whatever the call rate. A good answer holds for probeCacheMs unless a
   // commit has failed since; a bad one is asked again at the next call, so recovery shows at once.
-  const storage = (): Promise<StorageInfo> => {
+  const storage = (): Promise<StoreHealth> => {
     const failedFlushes = store.stats().failedFlushes;
     if (cached && cached.info.writable && cached.failedFlushes === failedFlushes && Date.now() - cached.at < probeCacheMs) {
       return Promise.resolve(cached.info);
     }
-    inFlight ??= storageInfo(dataDir)
+    inFlight ??= probe()
       .then((info) => {
         cached = { info, at: Date.now(), failedFlushes };
         return info;
@@ -76,7 +81,8 @@ export function healthRoutes({ dataDir, store, hub, root, limit, isAdmin, degrad
     res.json({
       ...brief,
       ...(problem !== null ? { reason: problem } : {}),
-      dataDir,
+      store: store.kind,
+      ...where,
       sessions: store.count(),
       version,
       node: process.version,

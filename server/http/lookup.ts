@@ -1,7 +1,7 @@
-import type { Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { Errors } from '../errors.js';
 import { normalizeSessionId, type StoredSession } from '../model/session.js';
-import type { SessionStore } from '../store/index.js';
+import { StoreConflictError, type SessionStore } from '../store/index.js';
 
 /**
  * The session a route's `:id` names, or 404: the newest state for a change (it must build on every
@@ -22,4 +22,39 @@ export function sendJson(res: Response, body: Buffer): void {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', body.length);
   res.end(body);
+}
+
+/** How often a change is made again after another instance changed the session first. */
+const CONFLICT_RETRIES = 8;
+
+/**
+ * Run a change route again when the store says the session changed meanwhile (another instance's
+ * change to the same session, on a shared database): the route reads the newest state again and
+ * builds on it, so neither change is lost. Nothing has been answered when the conflict comes: the
+ * store raises it before a response is sent.
+ */
+export function retryOnConflict(handler: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await handler(req, res, next);
+      } catch (err) {
+        if (!(err instanceof StoreConflictError) || res.headersSent) throw err;
+        if (attempt >= CONFLICT_RETRIES) throw Errors.busy();
+        // A short, growing, random wait: two instances retrying in lockstep would collide again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  };
+}
+
+/** A Router whose change routes (POST, PUT, PATCH, DELETE) are made again on a conflict. */
+export function changeRouter(): Router {
+  const router = Router();
+  for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+    const original = router[method].bind(router) as (path: string, ...handlers: RequestHandler[]) => Router;
+    (router as unknown as Record<string, unknown>)[method] = (path: string, ...handlers: RequestHandler[]) =>
+      original(path, ...handlers.slice(0, -1), retryOnConflict(handlers.at(-1)!));
+  }
+  return router;
 }

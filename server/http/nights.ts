@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { type Router, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
 import { summarizeNight } from '../model/night.js';
@@ -9,7 +9,7 @@ import * as queue from '../sessions/queue.js';
 import { archivedSetlist, toCsv, tonightSetlist } from '../sessions/setlist.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
-import { sendJson, sessionFor } from './lookup.js';
+import { changeRouter, sendJson, sessionFor } from './lookup.js';
 
 export interface NightRoutesDeps {
   config: Readonly<Config>;
@@ -28,7 +28,7 @@ function sendCsv(res: Response, name: string, csv: string): void {
 
 /** Recurring nights: start a fresh one, list the archive, download a night's songs. */
 export function nightRoutes({ config, store, changes, now }: NightRoutesDeps): Router {
-  const router = Router();
+  const router = changeRouter();
 
   const hostSession = (req: Request): StoredSession => {
     const session = sessionFor(store, req.params.id, 'newest');

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { Errors } from '../errors.js';
 import type { StoredSession } from '../model/session.js';
 import { checkEndpoint } from '../push/endpoints.js';
@@ -8,7 +8,7 @@ import type { SessionChanges } from '../sessions/changes.js';
 import { addPushSubscription, removePushSubscription } from '../sessions/push-subscriptions.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
-import { sessionFor } from './lookup.js';
+import { changeRouter, sessionFor } from './lookup.js';
 import { jsonBody, parse, PushSubscriptionBody } from './bodies.js';
 
 export interface PushRoutesDeps {
@@ -21,7 +21,7 @@ export interface PushRoutesDeps {
 
 /** "Tell me when I'm up": the server's application key, and a guest's phone subscribing or not. */
 export function pushRoutes({ store, changes, push, allowLoopback, now }: PushRoutesDeps): Router {
-  const router = Router();
+  const router = changeRouter();
 
   /** The newest state, with the key's holder: only the singer's own phone may subscribe for them. */
   const mine = (rawId: unknown, rawSinger: unknown, key: string | undefined): StoredSession => {

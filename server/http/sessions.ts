@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { type Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
 import type { EventHub } from '../events.js';
@@ -12,7 +12,7 @@ import { publicState } from '../sessions/view.js';
 import type { SongbookCache } from '../songbook/cache.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
-import { sendJson, sessionFor } from './lookup.js';
+import { changeRouter, sendJson, sessionFor } from './lookup.js';
 import { CreateSessionBody, JoinBody, jsonBody, MoveBody, NextBody, parse, RequestBody, UpdateSessionBody } from './bodies.js';
 
 export interface SessionRoutesDeps {
@@ -40,7 +40,7 @@ function requestOrigin(req: Request): string {
  * logic, and hands the result to the change owner.
  */
 export function sessionRoutes({ config, store, hub, changes, songbooks, limits, now }: SessionRoutesDeps): Router {
-  const router = Router();
+  const router = changeRouter();
 
   const latest = (rawId: unknown): StoredSession => sessionFor(store, rawId, 'newest');
   const durable = (rawId: unknown): StoredSession => sessionFor(store, rawId, 'durable');

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
@@ -11,7 +11,7 @@ import { SongbookParseError } from '../songbook/parse.js';
 import type { ParsedUpload, SongbookWorker } from '../songbook/worker-client.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
-import { sessionFor } from './lookup.js';
+import { changeRouter, sessionFor } from './lookup.js';
 import { parse } from './bodies.js';
 
 export interface SongbookRoutesDeps {
@@ -33,7 +33,7 @@ const SearchQuery = z.object({
 
 /** The host's songbook: upload, read, remove, and the search guests run as they type. */
 export function songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }: SongbookRoutesDeps): Router {
-  const router = Router();
+  const router = changeRouter();
 
   const session = (rawId: unknown, newest: boolean): StoredSession => sessionFor(store, rawId, newest ? 'newest' : 'durable');
 

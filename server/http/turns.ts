@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { type Router, type Request, type Response } from 'express';
 import { Errors } from '../errors.js';
 import { isItemId, type StoredSession } from '../model/session.js';
 import { authenticate } from '../sessions/auth.js';
@@ -6,7 +6,7 @@ import type { SessionChanges } from '../sessions/changes.js';
 import * as queue from '../sessions/queue.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
-import { sendJson, sessionFor } from './lookup.js';
+import { changeRouter, sendJson, sessionFor } from './lookup.js';
 
 export interface TurnRoutesDeps {
   store: SessionStore;
@@ -19,7 +19,7 @@ export interface TurnRoutesDeps {
  * put on hold (a guest for themselves, the host for anyone) and back.
  */
 export function turnRoutes({ store, changes, now }: TurnRoutesDeps): Router {
-  const router = Router();
+  const router = changeRouter();
 
   const latest = (rawId: unknown): StoredSession => sessionFor(store, rawId, 'newest');
   const commitAndSend = async (res: Response, session: StoredSession): Promise<void> => {

@@ -49,7 +49,7 @@ export function startMaintenance({ config, store, changes, qr, log, now = () => 
   const housekeeping = () => {
     enqueue('housekeeping', () => runHousekeeping({ store, changes, qr, ttlDays: config.sessionTtlDays, log, now }));
     // A volume that fills up stops every write: say so while there is still time to extend it.
-    enqueue('storage check', async () => {
+    if (store.kind === 'json') enqueue('storage check', async () => {
       const { warning, freeBytes } = await storageInfo(config.dataDir);
       if (warning) log.warn({ dataDir: config.dataDir, freeBytes }, warning);
     });

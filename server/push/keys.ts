@@ -18,7 +18,8 @@ export interface VapidKeys {
  */
 export interface PushKeyStore {
   load(): Promise<VapidKeys | undefined>;
-  save(keys: VapidKeys): Promise<void>;
+  /** Keep `keys` unless a pair is kept already (another instance made one first); returns the pair kept. */
+  save(keys: VapidKeys): Promise<VapidKeys>;
 }
 
 const FILE = 'vapid-keys.json';
@@ -43,6 +44,7 @@ export function filePushKeys(dataDir: string): PushKeyStore {
     },
     async save(keys) {
       await writeFileDurable(file, `${JSON.stringify(keys)}\n`);
+      return keys;
     },
   };
 }
@@ -56,7 +58,13 @@ export async function resolveVapidKeys(config: Readonly<PushConfig>, store: Push
   }
   const stored = await store.load();
   if (stored) return { keys: stored, source: 'stored' };
-  const keys = webpush.generateVAPIDKeys();
-  await store.save(keys);
-  return { keys, source: 'generated' };
+  return { keys: await store.save(webpush.generateVAPIDKeys()), source: 'generated' };
+}
+
+/** The key pair in a shared store's settings: every instance uses the pair the first one kept. */
+export function settingPushKeys(settings: { readSetting<T>(name: string): Promise<T | undefined>; setting<T>(name: string, make: () => T): Promise<T> }): PushKeyStore {
+  return {
+    load: () => settings.readSetting<VapidKeys>('vapid_keys'),
+    save: (keys) => settings.setting('vapid_keys', () => keys),
+  };
 }

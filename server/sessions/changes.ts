@@ -5,7 +5,7 @@ import { pushEvents, type ChangeCause } from '../push/events.js';
 import type { PushSender } from '../push/sender.js';
 import type { QrCodes } from '../qr.js';
 import type { SongbookCache } from '../songbook/cache.js';
-import type { ReplaceSummary, SessionStore } from '../store/index.js';
+import type { ExternalChange, ReplaceSummary, SessionStore } from '../store/index.js';
 import { removePushSubscription } from './push-subscriptions.js';
 import { publicStateBytes } from './view.js';
 
@@ -30,7 +30,23 @@ export class SessionChanges {
   // one first frame: the same session in the same millisecond gives the same bytes.
   private lastFrame: { session: StoredSession; nowMs: number; bytes: Buffer } | undefined;
 
-  constructor(private readonly deps: SessionChangesDeps) {}
+  constructor(private readonly deps: SessionChangesDeps) {
+    deps.store.onExternalChange((change) => this.external(change));
+  }
+
+  /**
+   * A change another instance committed (a shared database): this instance's streams get it as if
+   * it were made here. Push notifications are that instance's to send, so none go from here.
+   */
+  private external({ id, session, before }: ExternalChange): void {
+    if (!session) {
+      this.deps.songbooks.invalidate(id);
+      if (before) this.ended(before);
+      return;
+    }
+    if (session.songbook?.updatedAt !== before?.songbook?.updatedAt) this.deps.songbooks.invalidate(id);
+    this.publish(session, this.deps.now().getTime());
+  }
 
   /** The public state's bytes as shown at `nowMs`. */
   stateBytes(session: StoredSession, nowMs: number): Buffer {

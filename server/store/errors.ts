@@ -10,6 +10,19 @@ export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
 
+/**
+ * A change was built on a state that is no longer the newest (another instance changed the session
+ * first, or an earlier change here failed): nothing was written, and the change must be made again
+ * on the newest state. Only a store shared by several instances raises it.
+ */
+export class StoreConflictError extends Error {
+  override name = 'StoreConflictError';
+
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} changed meanwhile`);
+  }
+}
+
 /** The store is closing (a shutdown): no more changes are taken. */
 export class StoreClosedError extends Error {
   override name = 'StoreClosedError';

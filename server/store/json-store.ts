@@ -30,6 +30,7 @@ const digest = (bytes: Uint8Array) => sha256(bytes, 'hex');
  * see `committed`, the durable state only.
  */
 export class JsonFileStore implements SessionStore {
+  readonly kind = 'json' as const;
   private readonly committed: Map<string, StoredSession>;
   private open: Batch | null = null;
   private flushing: Promise<void> | null = null;
@@ -130,6 +131,9 @@ export class JsonFileStore implements SessionStore {
   pruneBackups(keep: number): Promise<BackupRecord[]> {
     return pruneBackups(this.dataDir, keep);
   }
+
+  /** One server owns DATA_DIR: nothing changes behind its back. */
+  onExternalChange(): void {}
 
   stats(): StoreStats {
     return { ...this.counters };

@@ -9,6 +9,8 @@ import type { StoredSongbook } from '../model/song.js';
  * that cannot be saved rejects with StoreUnavailableError, one after close with StoreClosedError.
  */
 export interface SessionStore {
+  /** Which implementation: the JSON file under DATA_DIR, or PostgreSQL. */
+  readonly kind: 'json' | 'postgres';
   /** The last durable state of a session: what readers may see. */
   get(id: string): StoredSession | undefined;
   /** The newest state, including changes still being committed: what a change must build on. */
@@ -37,8 +39,25 @@ export interface SessionStore {
   readonly songbooks: SongbookStore;
   /** Each session's archived nights, kept apart from tonight. */
   readonly nights: NightArchive;
+  /**
+   * Changes another instance committed (only a shared store has them): the session as it is now,
+   * undefined once removed. Called after the store has taken them in.
+   */
+  onExternalChange(listener: (change: ExternalChange) => void): void;
   stats(): StoreStats;
   close(): Promise<void>;
+}
+
+export interface ExternalChange {
+  id: string;
+  session: StoredSession | undefined;
+  before: StoredSession | undefined;
+}
+
+/** A write probe's answer, for health. */
+export interface StoreProbe {
+  writable: boolean;
+  error?: string;
 }
 
 export interface SongbookStore {

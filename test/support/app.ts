@@ -16,7 +16,8 @@ import type { VapidKeys } from '../../server/push/keys.js';
 import { buildServices } from '../../server/services.js';
 import type { SessionChanges } from '../../server/sessions/changes.js';
 import type { SongbookWorker } from '../../server/songbook/worker-client.js';
-import { openStore, readStoredData, serializeData, type SessionStore } from '../../server/store/index.js';
+import { openStore, PgSessionStore, readStoredData, serializeData, type SessionStore } from '../../server/store/index.js';
+import { freshSchema, onPostgres, TEST_DATABASE_URL } from './pg.js';
 
 export interface TestApp {
   app: Express;
@@ -30,6 +31,8 @@ export interface TestApp {
   now: () => Date;
   songbookWorker: SongbookWorker;
   dataDir: string;
+  /** The PostgreSQL schema the app's store is on, when it runs on PostgreSQL. */
+  schema: string | undefined;
   /** Close the store (flush, release the lock) and the songbook worker; safe to call twice. */
   close(): Promise<void>;
 }
@@ -51,7 +54,16 @@ type Overrides = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Co
 /** An isolated app on its own temporary DATA_DIR (or the one given), closed after the test. */
 export async function buildApp(
   t: TestContext,
-  options: { dataDir?: string; config?: Overrides; now?: () => Date; vapidKeys?: VapidKeys } = {},
+  options: {
+    dataDir?: string;
+    config?: Overrides;
+    now?: () => Date;
+    vapidKeys?: VapidKeys;
+    /** 'json': this test looks at DATA_DIR's files, so it runs on the JSON store whatever the store under test. */
+    store?: 'json';
+    /** On PostgreSQL: reopen this schema (a restart), or share it with another app (a second instance). */
+    schema?: string;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await tempDataDir(t));
   const base = testConfig({ dataDir });
@@ -61,7 +73,14 @@ export async function buildApp(
     dataDir,
     rateLimits: { ...base.rateLimits, enabled: false, ...options.config?.rateLimits },
   });
-  const { store } = await openStore({ dataDir });
+  // An app on a folder of its own may run on the store under test; one on a given folder (a restart,
+  // files the test looks at) is the JSON store's.
+  const schema =
+    options.schema ?? (onPostgres && options.dataDir === undefined && options.store !== 'json' ? await freshSchema(t) : undefined);
+  const store: SessionStore =
+    schema !== undefined
+      ? await PgSessionStore.open({ connectionString: TEST_DATABASE_URL!, poolMax: 4, schema })
+      : (await openStore({ dataDir })).store;
   const log = pino({ level: 'silent' });
   const now = options.now ?? (() => new Date());
   const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now, vapidKeys: options.vapidKeys });
@@ -77,7 +96,12 @@ export async function buildApp(
     await store.close();
   };
   t.after(close);
-  return { app, hub, qr, changes, push, store, config, log, now, songbookWorker, dataDir, close };
+  return { app, hub, qr, changes, push, store, config, log, now, songbookWorker, dataDir, schema, close };
+}
+
+/** The same data opened again by a new app (a restart): the same DATA_DIR, or the same database schema. */
+export function reopen(t: TestContext, first: TestApp, options: Omit<NonNullable<Parameters<typeof buildApp>[1]>, 'dataDir' | 'schema'> = {}): Promise<TestApp> {
+  return buildApp(t, { ...options, ...(first.schema !== undefined ? { schema: first.schema } : { dataDir: first.dataDir }) });
 }
 
 /** The app on a real port (for SSE and browsers); every connection is closed after the test. */

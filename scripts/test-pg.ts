@@ -1,0 +1,25 @@
+// `npm run test:pg`: the store-facing suites again on PostgreSQL, one throw-away cluster for the run.
+// The same test files as `npm test`: the store under test is chosen by TEST_DATABASE_URL.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPgCluster } from './pg-cluster.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const testDir = path.join(here, '..', 'test');
+
+/** Every suite that goes through the store: the API, queue, events, songbook, nights, fuzz, and PostgreSQL's own. */
+export const PG_SUITES = [
+  'api', 'errors', 'names', 'sse', 'turns', 'nights', 'songbook-api', 'pages', 'qr', 'health',
+  'ops-admin', 'fuzz', 'pg-store', 'pg-instances',
+];
+
+const cluster = await startPgCluster();
+console.log(`PostgreSQL ${cluster.url} (throw-away cluster in ${cluster.dir})`);
+const files = (process.argv.length > 2 ? process.argv.slice(2) : PG_SUITES).map((name) => path.join(testDir, `${name}.test.js`));
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(process.execPath, ['--test', ...files], { stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: cluster.url } });
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+});
+await cluster.destroy();
+process.exit(code);
