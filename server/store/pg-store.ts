@@ -353,6 +353,11 @@ export class PgSessionStore implements SessionStore {
     return (rows[0] as { value: T }).value;
   }
 
+  /** Replace a setting (a move between stores brings its own key pair). */
+  async putSetting(name: string, value: unknown): Promise<void> {
+    await this.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', [name, JSON.stringify(value)], 'keep a setting');
+  }
+
   async readSetting<T>(name: string): Promise<T | undefined> {
     const { rows } = await this.query('SELECT value FROM settings WHERE name = $1', [name], 'read a setting');
     return (rows[0] as { value: T } | undefined)?.value;

@@ -63,6 +63,8 @@ export async function buildApp(
     store?: 'json';
     /** On PostgreSQL: reopen this schema (a restart), or share it with another app (a second instance). */
     schema?: string;
+    /** Another PostgreSQL database than the test database (its default schema unless `schema`). */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await tempDataDir(t));
@@ -76,10 +78,11 @@ export async function buildApp(
   // An app on a folder of its own may run on the store under test; one on a given folder (a restart,
   // files the test looks at) is the JSON store's.
   const schema =
-    options.schema ?? (onPostgres && options.dataDir === undefined && options.store !== 'json' ? await freshSchema(t) : undefined);
+    options.schema ??
+    (options.databaseUrl === undefined && onPostgres && options.dataDir === undefined && options.store !== 'json' ? await freshSchema(t) : undefined);
   const store: SessionStore =
-    schema !== undefined
-      ? await PgSessionStore.open({ connectionString: TEST_DATABASE_URL!, poolMax: 4, schema })
+    schema !== undefined || options.databaseUrl !== undefined
+      ? await PgSessionStore.open({ connectionString: options.databaseUrl ?? TEST_DATABASE_URL!, poolMax: 4, ...(schema !== undefined ? { schema } : {}) })
       : (await openStore({ dataDir })).store;
   const log = pino({ level: 'silent' });
   const now = options.now ?? (() => new Date());
