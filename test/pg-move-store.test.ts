@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir, type TestApp } from './support/app.js';
-import { freshDatabase, onPostgres, PG_SKIP, sql } from './support/pg.js';
+import { freshDatabase, onPostgres, sql } from './support/pg.js';
 
 const MOVE = fileURLToPath(new URL('../scripts/move-store.js', import.meta.url));
 const ADMIN = 'q7Vd2LxR9mTe4KpW8sZc3NhJ';
@@ -28,7 +28,7 @@ const exportOf = async (app: TestApp) =>
     res.on('end', () => done(null, text));
   }).expect(200)).body as string;
 
-describe('npm run move-store', { skip: onPostgres ? false : PG_SKIP }, () => {
+describe('npm run move-store', { skip: !onPostgres }, () => {
   it('moves sessions, nights, songbooks and push keys to PostgreSQL and back, with counts, a dry run and a refusal to overwrite', async (t) => {
     const dataDir = await tempDataDir(t);
     const venue = await buildApp(t, { dataDir, config: { adminToken: ADMIN } });
