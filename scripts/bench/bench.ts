@@ -13,6 +13,7 @@ import { judge, render, type BenchResults } from './report.js';
 import { coldStartScenario, createScenario, fanoutScenario, readScenario, writeScenario, type BenchContext } from './scenarios.js';
 import { padStore, seedThroughApi } from './seed.js';
 import { songbookScenario } from './songbook-scenario.js';
+import { pgScenario } from './pg-scenario.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -38,7 +39,9 @@ Options:
   --search-rate N     songbook searches per second while measuring (default 100)
   --songbook-background N
                       GET-session requests per second beside the searches (default 1000; 0 none)
-  --only LIST         run only these of: read,writes,scale,fanout,create,cold,songbook
+  --only LIST         run only these of: read,writes,scale,fanout,create,cold,songbook,pg
+                      (pg: the same reads and writes on PostgreSQL, one instance and two, on a
+                      throw-away cluster; needs Debian's postgresql package)
   --node PATH         Node binary for the servers and clients (default: the one running this)
   --log-level LEVEL   the server's LOG_LEVEL (default warn; production's default info logs
                       every request, which costs throughput: measure it with info)
@@ -58,7 +61,7 @@ function productionNodeOptions(): string {
   const match = /\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(dockerfile);
   return match?.[1] ?? match?.[2] ?? '';
 }
-const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold', 'songbook'] as const;
+const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold', 'songbook', 'pg'] as const;
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
@@ -188,6 +191,8 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     }
     if (opts.only.has('create')) results.create = await createScenario(main.url, opts.creates);
     await stop(main);
+
+    if (opts.only.has('pg')) results.pg = await pgScenario(ctx, mainDir, writable, hot);
 
     if (opts.only.has('songbook')) {
       const dir = path.join(work, 'store-songbook');

@@ -1,5 +1,6 @@
 // Turns the measurements into the table printed at the end and judges them against the targets.
 import type { ColdStartScenario, CreateScenario, FanoutScenario, HttpScenario } from './scenarios.js';
+import type { PgScenario } from './pg-scenario.js';
 import type { SongbookScenario } from './songbook-scenario.js';
 
 export interface BenchResults {
@@ -19,6 +20,7 @@ export interface BenchResults {
   create?: CreateScenario;
   coldStart?: ColdStartScenario;
   songbook?: SongbookScenario;
+  pg?: PgScenario;
   checks: Check[];
 }
 
@@ -77,6 +79,14 @@ export function judge(results: BenchResults, mainSessions: number): Check[] {
     const uploads = b.uploads.map((u) => u.ms).sort((x, y) => x - y);
     checks.push({ what: `songbook upload, ${count(b.songs)} songs (median)`, target: 'reported', measured: ms(uploads[Math.floor(uploads.length / 2)]!), pass: true });
   }
+  if (results.pg) {
+    const p = results.pg;
+    checks.push({ what: p.read.name, target: '>= 60 % of baseline', measured: pct(p.read.ratio), pass: p.read.ratio >= 0.6 && p.read.non2xx === 0 });
+    for (const w of [p.writesOne, p.writesTwo]) {
+      checks.push({ what: `${w.name}: throughput`, target: 'reported', measured: pct(w.ratio), pass: true });
+      checks.push({ what: `${w.name}: every write answered 2xx`, target: '0 errors', measured: `${w.non2xx} non-2xx, ${w.errors} errors`, pass: w.non2xx === 0 && w.errors === 0 });
+    }
+  }
   return checks;
 }
 
@@ -90,7 +100,7 @@ export function render(results: BenchResults): string {
   lines.push(`Node ${results.nodeVersion} (${results.node}), ${results.cpus} CPUs, load average before ${results.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')}`);
   const serverArgs = (results.options.serverArgs as string[] | undefined) ?? [];
   lines.push(`server options: ${serverArgs.join(' ') || '(Node defaults)'}`);
-  const http = [results.read, ...results.writes].filter((x): x is HttpScenario => x !== undefined);
+  const http = [results.read, ...results.writes, results.pg?.read, results.pg?.writesOne, results.pg?.writesTwo].filter((x): x is HttpScenario => x !== undefined);
   if (http.length > 0) {
     const rows = [['scenario', 'req/s', 'p50', 'p99', 'baseline req/s', 'ratio', 'batch', 'file', 'one durable write']];
     for (const s of http) {
