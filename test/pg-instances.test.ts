@@ -28,6 +28,11 @@ async function instance(t: TestContext, databaseUrl: string): Promise<RunningSer
   return startServer(t, await tempDataDir(t), { DATABASE_URL: databaseUrl, PG_CONNECT_TIMEOUT_SECONDS: '2', PG_STATEMENT_TIMEOUT_SECONDS: '3' });
 }
 
+/** B hears of a session A made from the database's notification, a few milliseconds later: ask until it answers. */
+async function servedBy(server: RunningServer, id: string): Promise<void> {
+  for (let tries = 0; (await api(server.url, 'GET', `/api/sessions/${id}`)).status !== 200; tries += 1) assert.ok(tries < 1000, `${server.url} never served ${id}`);
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -40,9 +45,9 @@ describe('several instances on one PostgreSQL database', { skip: !onPostgres }, 
     const created = await api(a.url, 'POST', '/api/sessions', { name: 'Across' });
     const { id } = created.body.session;
     const hostKey = created.body.hostKey as string;
+    await servedBy(b, id);
     const client = new SseClient(`${b.url}/api/sessions/${id}/events`);
     t.after(() => client.close());
-    // The first frame: B may need a moment to hear of the session; its stream answers 404 until then.
     const first = await client.next();
     assert.equal(first?.event, 'state');
     const latencies: number[] = [];
@@ -74,8 +79,7 @@ describe('several instances on one PostgreSQL database', { skip: !onPostgres }, 
     const created = await api(a.url, 'POST', '/api/sessions', { name: 'Busy' });
     const { id } = created.body.session;
     await api(a.url, 'PATCH', `/api/sessions/${id}`, { maxQueuedPerSinger: 20 }, created.body.hostKey);
-    // Wait until B serves the session.
-    for (let tries = 0; (await api(b.url, 'GET', `/api/sessions/${id}`)).status !== 200; tries += 1) assert.ok(tries < 1000);
+    await servedBy(b, id);
     const acknowledged: string[] = [];
     let answered500 = 0;
     const joins = Array.from({ length: 60 }, (_, i) => `Guest ${i}`);

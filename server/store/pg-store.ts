@@ -163,7 +163,8 @@ export class PgSessionStore implements SessionStore {
         : `WITH w AS (INSERT INTO sessions (id, version, data) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id)
            SELECT pg_notify($4, $5) FROM w`;
       const params = base ? [id, session.version, data, PG_CHANNEL, base.version, payload] : [id, session.version, data, PG_CHANNEL, payload];
-      const result = await this.query(sql, params, 'save the change');
+      // Named: each connection parses and plans the statement once, not at every change.
+      const result = await this.query({ name: base ? 'karaoke-update' : 'karaoke-insert', text: sql }, params, 'save the change');
       return result.rowCount === 1;
     }, base);
   }
@@ -218,9 +219,9 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  private async query(sql: string, params: unknown[], what: string): Promise<pg.QueryResult> {
+  private async query(sql: string | pg.QueryConfig, params: unknown[], what: string): Promise<pg.QueryResult> {
     try {
-      return await this.pool.query(sql, params);
+      return await this.pool.query({ ...(typeof sql === 'string' ? { text: sql } : sql), values: params });
     } catch (err) {
       throw unavailable(what, err);
     }
@@ -445,7 +446,8 @@ export class PgSessionStore implements SessionStore {
 
   /** Every session whose version differs from the database's, read again; removed ones dropped. */
   async resync(): Promise<void> {
-    const { rows } = await this.query('SELECT id, version FROM sessions', [], 'read the sessions');
+    // Oldest first, as the JSON store keeps them: exports list the rooms in the same order.
+    const { rows } = await this.query("SELECT id, version FROM sessions ORDER BY data->>'createdAt', id", [], 'read the sessions');
     const inDb = new Map((rows as { id: string; version: number }[]).map((r) => [r.id, r.version]));
     const changed = [...inDb].filter(([id, v]) => this.committed.get(id)?.version !== v).map(([id]) => id);
     const gone = [...this.committed.keys()].filter((id) => !inDb.has(id));
