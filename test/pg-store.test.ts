@@ -163,6 +163,27 @@ describe('the PostgreSQL store', { skip: onPostgres ? false : PG_SKIP }, () => {
     assert.equal(rows.length, 1);
   });
 
+  it('keeps backups in the database: an unchanged state writes none, pruning keeps the newest', async (t) => {
+    const app = await buildApp(t);
+    await createSession(app.app, 'Backed up');
+    const first = await app.store.backup('scheduled', { unlessUnchanged: true, at: new Date('2026-12-01T20:00:00Z') });
+    assert.ok(first);
+    assert.equal(await app.store.backup('scheduled', { unlessUnchanged: true, at: new Date('2026-12-01T21:00:00Z') }), null);
+    await createSession(app.app, 'Another');
+    const second = await app.store.backup('scheduled', { unlessUnchanged: true, at: new Date('2026-12-01T22:00:00Z') });
+    assert.ok(second);
+    const { rows } = await sql<{ data: Buffer }>(`SELECT data FROM ${app.schema}.backups WHERE name = $1`, [second.name]);
+    assert.equal(Object.keys(JSON.parse(rows[0]!.data.toString()).sessions).length, 2);
+    assert.deepEqual((await app.store.pruneBackups(1)).map((b) => b.name), [first.name]);
+  });
+
+  it('asks for TLS when the URL says sslmode=require', async () => {
+    const url = new URL(TEST_DATABASE_URL!);
+    url.searchParams.set('sslmode', 'require');
+    // The test cluster has no certificate: a store that asked for TLS is refused, never silently in clear.
+    await assert.rejects(PgSessionStore.open({ connectionString: url.toString() }), /SSL/);
+  });
+
   it('an unreachable database at start is one clear error', async () => {
     const url = new URL(TEST_DATABASE_URL!);
     url.port = '1';
