@@ -1,6 +1,8 @@
 // @ts-check
 import { api, ApiError, messageFor } from './api.js';
 import { bareUrl, byId, sessionIdFromPath } from './dom.js';
+import { dropGone, noteCause } from './gone.js';
+import { wireSwitches } from './host-switches.js';
 import { renderQueue, renderSide, renderStage } from './host-view.js';
 import { LiveSession, showLinkStatus } from './live.js';
 import { wireNights } from './nights.js';
@@ -11,22 +13,58 @@ import { renderSongbook, wireSongbook } from './songbook-upload.js';
 
 const sessionId = sessionIdFromPath();
 const base = `/api/sessions/${sessionId}`;
-let hostKey = takeKeyFromAddress() ?? hostEntry(sessionId)?.key ?? null;
+let hostKey = hostEntry(sessionId)?.key ?? null;
+/** Why the last key given was not taken ('' when it was); a key on its way to be checked. */
+let keyProblem = '';
+let keyChecking = false;
 /** Settings fields the host is editing are not overwritten by incoming states. */
 const editing = new Set();
 /** An action is on its way: further taps wait until it is answered. */
 let busy = false;
 
 /**
- * The key arrives in the fragment (never sent to the server, so never in a log). Keep it on this
- * device and take it out of the address bar, so it is not shown to the room or put in history.
+ * The key arrives in the fragment (never sent to the server, so never in a log), at load or pasted
+ * into the address bar of this open page. Take it out of the address bar at once, so it is not
+ * shown to the room or put in history, and keep it once the server has taken it.
  */
 function takeKeyFromAddress() {
-  if (!location.hash) return null;
+  if (!location.hash) return;
   const key = new URLSearchParams(location.hash.slice(1)).get('key');
   history.replaceState(null, '', location.pathname + location.search);
-  if (key) saveHost(sessionId, { key, name: hostEntry(sessionId)?.name ?? '' });
-  return key;
+  if (key) void offerKey(key, true);
+}
+
+/**
+ * Check a key with the server before keeping it (a host-only read that changes nothing), so a
+ * wrong one is said at once rather than at the first tap on Next, and never replaces a good one.
+ * @param {string} key
+ * @param {boolean} [fromAddress] a refused key from the address is put in the box, to be corrected there
+ */
+async function offerKey(key, fromAddress = false) {
+  if (key === hostKey) {
+    keyProblem = '';
+    showKeyState();
+    return;
+  }
+  keyChecking = true;
+  showKeyState();
+  try {
+    await api('GET', `${base}/nights`, { key });
+    hostKey = key;
+    keyProblem = '';
+    saveHost(sessionId, { key, name: live.state?.name ?? hostEntry(sessionId)?.name ?? '' });
+    byId('key-input', HTMLInputElement).value = '';
+  } catch (err) {
+    keyProblem =
+      err instanceof ApiError && (err.code === 'unauthorized' || err.code === 'forbidden')
+        ? 'That key does not fit this night. Paste the whole host link you saved when you created it.'
+        : messageFor(err);
+    if (fromAddress) byId('key-input', HTMLInputElement).value = key;
+  } finally {
+    keyChecking = false;
+    showKeyState();
+    if (live.state) render(live.state);
+  }
 }
 
 byId('code').textContent = sessionId;
@@ -39,10 +77,13 @@ const renderNights = wireNights({ base, sessionId, hostKey: () => hostKey, act }
 
 const live = new LiveSession(sessionId, {
   onState: render,
-  onStatus: showLinkStatus(byId('link')),
+  onStatus: withLinkStatus(showLinkStatus(byId('link'))),
   ended: { hide: '.host-layout', title: 'Ended · Karaoke' },
 }).start();
+const showSwitches = wireSwitches({ base, hostKey: () => hostKey, live, rerender: () => live.state && render(live.state) });
 showKeyState();
+takeKeyFromAddress();
+window.addEventListener('hashchange', takeKeyFromAddress);
 
 setInterval(() => live.state && live.status !== 'ended' && render(live.state), 30_000);
 
@@ -56,16 +97,52 @@ function render(state) {
   renderStage(state, now);
   renderQueue(state, now);
   renderSide(state);
+  showSwitches();
   renderSongbook(state);
   renderNights(state);
   if (!editing.has('rename')) byId('rename', HTMLInputElement).value = state.name;
   if (!editing.has('max-queued')) byId('max-queued', HTMLInputElement).value = String(state.maxQueuedPerSinger);
   if (hostKey && hostEntry(sessionId)?.name !== state.name) saveHost(sessionId, { key: hostKey, name: state.name });
   applyKeyState();
+  clearGone(state);
+}
+
+/**
+ * Errors whose cause is gone go with it: "Can't reach the server" once the page is live again
+ * (boxes filled by other modules are known by that sentence), an empty queue once there is a song.
+ * @param {PublicState | null} state null: the link just came back
+ */
+function clearGone(state) {
+  dropGone('.host-layout .error', (cause) =>
+    state === null
+      ? cause === 'network'
+      : (cause === 'queue_empty' && state.queue.some((r) => !r.onHold)) || (cause === 'session_closed' && state.status !== 'closed'),
+  );
+}
+
+/**
+ * @param {(status: import('./types.js').LinkStatus) => void} show
+ * @returns {(status: import('./types.js').LinkStatus) => void}
+ */
+function withLinkStatus(show) {
+  return (status) => {
+    show(status);
+    if (status === 'live') clearGone(null);
+  };
 }
 
 function showKeyState() {
-  byId('no-key').hidden = hostKey !== null;
+  const noKey = byId('no-key');
+  // While a key from the address is checked, no "can't control" flash; a refused key is said even
+  // when this device still has a good one.
+  noKey.hidden = (hostKey !== null || keyChecking) && keyProblem === '';
+  byId('no-key-heading').textContent = hostKey !== null ? 'That host link did not work' : "This device can't control this night yet";
+  const problem = byId('key-error');
+  problem.textContent = keyProblem;
+  problem.hidden = keyProblem === '';
+  byId('key-input', HTMLInputElement).setAttribute('aria-invalid', String(keyProblem !== ''));
+  byId('key-submit', HTMLButtonElement).textContent = keyChecking ? 'Checking…' : 'Use it';
+  byId('key-dismiss').hidden = hostKey === null;
   const saveLink = byId('save-link');
   saveLink.hidden = hostKey === null || flag(`saved:${sessionId}`);
   if (hostKey) byId('host-link', HTMLInputElement).value = `${location.origin}/host/${sessionId}#key=${hostKey}`;
@@ -105,6 +182,7 @@ async function act(errorId, action) {
       err instanceof ApiError && (err.code === 'unauthorized' || err.code === 'forbidden')
         ? "This device's host key does not fit this night. Open the host link you saved."
         : messageFor(err);
+    noteCause(box, err);
     box.hidden = false;
     return false;
   } finally {
@@ -134,20 +212,14 @@ byId('queue').addEventListener('click', (event) => {
   else void act('queue-error', (key) => api('PATCH', path, { key, body: { position: Number(position) } }));
 });
 
-for (const name of ['status', 'rotation']) {
-  for (const input of document.querySelectorAll(`input[name="${name}"]`)) {
-    input.addEventListener('change', () => {
-      if (input instanceof HTMLInputElement && input.checked) {
-        void act('settings-error', (key) => api('PATCH', base, { key, body: { [name]: input.value } }));
-      }
-    });
-  }
-}
-
 const settings = byId('settings-form', HTMLFormElement);
 for (const id of ['rename', 'max-queued']) {
   const input = byId(id, HTMLInputElement);
-  input.addEventListener('input', () => editing.add(id));
+  input.addEventListener('input', () => {
+    editing.add(id);
+    // "Saved." was about what was there before.
+    byId('settings-done').hidden = true;
+  });
 }
 settings.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -208,11 +280,24 @@ byId('dismiss-link').addEventListener('click', () => {
 
 byId('key-form', HTMLFormElement).addEventListener('submit', (event) => {
   event.preventDefault();
+  if (keyChecking) return;
   const raw = byId('key-input', HTMLInputElement).value.trim();
+  const other = /\/host\/([^/?#\s]+)/.exec(raw)?.[1]?.toUpperCase();
   const key = raw.includes('#') ? new URLSearchParams(raw.slice(raw.indexOf('#') + 1)).get('key') : raw;
-  if (!key) return;
-  hostKey = key;
-  saveHost(sessionId, { key, name: live.state?.name ?? '' });
+  if (other && other !== sessionId) keyProblem = `That host link is for the night ${other}, not ${sessionId}.`;
+  else if (!key) keyProblem = 'That link has no key in it: it ends in #key= followed by letters and digits.';
+  if ((other && other !== sessionId) || !key) {
+    showKeyState();
+    return;
+  }
+  void offerKey(key);
+});
+byId('key-input').addEventListener('input', () => {
+  byId('key-error').hidden = true;
+  byId('key-input').removeAttribute('aria-invalid');
+});
+byId('key-dismiss').addEventListener('click', () => {
+  keyProblem = '';
+  byId('key-input', HTMLInputElement).value = '';
   showKeyState();
-  if (live.state) render(live.state);
 });
