@@ -1,6 +1,7 @@
 // @ts-check
 import { api, ApiError, messageFor } from './api.js';
 import { aboutMinutes, byId, h, keepFocus, ordinal, sessionIdFromPath, shortMinutes, songText } from './dom.js';
+import { dropGone, noteCause } from './gone.js';
 import { LiveSession, showLinkStatus } from './live.js';
 import { renderHold } from './hold.js';
 import { PushOptIn } from './push.js';
@@ -29,6 +30,9 @@ let retry = /** @type {(() => Promise<void>) | null} */ (null);
 let askingAnyway = false;
 /** After a song is added, bring the guest's place into view once it shows. */
 let scrollToPlace = false;
+/** The song the "Added …" confirmation is about, and whether a state has shown it queued yet. */
+let addedId = /** @type {string | null} */ (null);
+let addedSeen = false;
 /** Whether this guest was next up at the last render; null before the first state. */
 let wasNext = /** @type {boolean | null} */ (null);
 
@@ -59,10 +63,14 @@ const search = new SongSearch({
 
 byId('code').textContent = sessionId;
 const pushOptIn = new PushOptIn(byId('push'), sessionId);
+const showStatus = showLinkStatus(byId('link'));
 
 const live = new LiveSession(sessionId, {
   onState: render,
-  onStatus: showLinkStatus(byId('link')),
+  onStatus: (status) => {
+    showStatus(status);
+    if (status === 'live') clearGone(null);
+  },
   ended: { hide: 'main', title: 'Ended · Karaoke' },
 }).start();
 
@@ -85,6 +93,7 @@ function render(state, previous) {
       // "Added … You're next!" was about last night's queue, and tonight this guest has no song yet.
       clearTimeout(doneTimer);
       say(byId('request-done'), '');
+      hideUndo();
       card.open = true;
     }
   }
@@ -106,10 +115,26 @@ function render(state, previous) {
     navigator.vibrate([300, 150, 300]);
   }
   wasNext = next;
+  clearGone(state);
   if (scrollToPlace && !byId('you').hidden) {
     scrollToPlace = false;
-    byId('you').scrollIntoView({ block: 'nearest' });
+    revealPlace();
   }
+}
+
+/**
+ * After a song is added: the confirmation and the guest's place, which sit together at the top,
+ * scrolled into view with as little movement as will show both (on a 320 px phone the form that
+ * sent the song is a screen or more further down).
+ */
+function revealPlace() {
+  const parts = [byId('you'), byId('request-done')].filter((el) => !el.hidden).map((el) => el.getBoundingClientRect());
+  if (parts.length === 0) return;
+  const top = Math.min(...parts.map((r) => r.top));
+  const bottom = Math.max(...parts.map((r) => r.bottom));
+  const margin = 8;
+  if (top < margin) window.scrollBy(0, top - margin);
+  else if (bottom > window.innerHeight - margin) window.scrollBy(0, Math.min(top - margin, bottom - window.innerHeight + margin));
 }
 
 function renderRejoin() {
@@ -127,8 +152,8 @@ function renderNow(state) {
   byId('now').replaceChildren(
     now
       ? h('div', { class: 'now-body' },
-          h('p', { class: 'now-singer' }, now.singer.name, mine ? h('span', { class: 'badge' }, 'You') : null),
-          h('p', { class: 'now-song' }, songText(now)))
+          h('p', { class: 'now-singer' }, h('bdi', {}, now.singer.name), mine ? h('span', { class: 'badge' }, 'You') : null),
+          h('p', { class: 'now-song' }, h('bdi', {}, songText(now))))
       : h('p', { class: 'muted' }, 'Nobody yet. The stage is free!'),
   );
 }
@@ -151,14 +176,14 @@ function renderYou(state) {
   box.dataset.mood = singing ? 'singing' : next ? 'next' : 'waiting';
   if (singing && state.nowSinging) {
     headline.textContent = "You're singing now!";
-    detail.textContent = `“${state.nowSinging.title}”. Enjoy it!`;
+    detail.replaceChildren('“', h('bdi', {}, state.nowSinging.title), '”. Enjoy it!');
   } else if (first && next) {
     headline.textContent = "You're up next!";
-    detail.textContent = `Get ready for “${first.title}”.`;
+    detail.replaceChildren('Get ready for “', h('bdi', {}, first.title), '”.');
   } else if (first) {
     const wait = first.estimatedStartAt === null ? 'on hold' : aboutMinutes(Date.parse(first.estimatedStartAt) - live.serverNow());
     headline.textContent = `You're ${ordinal(first.position)}, ${wait}`;
-    detail.textContent = `Your song: “${first.title}”.` + (mine.length > 1 ? ` Then ${mine.length - 1} more later.` : '');
+    detail.replaceChildren('Your song: “', h('bdi', {}, first.title), '”.', mine.length > 1 ? ` Then ${mine.length - 1} more later.` : '');
   }
   return next;
 }
@@ -203,8 +228,8 @@ function renderQueue(state) {
         return h('li', { class: mine ? 'item mine' : 'item', 'data-key': r.id },
           h('span', { class: 'pos', 'aria-hidden': 'true' }, r.position),
           h('div', { class: 'what' },
-            h('p', {}, h('span', { class: 'singer' }, r.singer.name), mine ? h('span', { class: 'badge' }, 'You') : null),
-            h('p', { class: 'song' }, songText(r))),
+            h('p', {}, h('bdi', { class: 'singer' }, r.singer.name), mine ? h('span', { class: 'badge' }, 'You') : null),
+            h('p', { class: 'song' }, h('bdi', {}, songText(r)))),
           h('div', { class: 'side' },
             h('span', { class: 'eta' }, r.estimatedStartAt === null ? 'on hold' : shortMinutes(Date.parse(r.estimatedStartAt) - live.serverNow())),
             mine
@@ -215,10 +240,38 @@ function renderQueue(state) {
   );
 }
 
-/** @param {HTMLElement} el @param {string} text */
-function say(el, text) {
+/**
+ * @param {HTMLElement} el @param {string} text
+ * @param {unknown} [cause] the error behind the text: it goes once that is no longer so (clearGone)
+ */
+function say(el, text, cause) {
   el.textContent = text;
   el.hidden = text === '';
+  noteCause(el, cause);
+  // The confirmation says something else now: no longer about the song that was added.
+  if (el.id === 'request-done') addedId = null;
+}
+
+/**
+ * Messages whose cause is gone go with it: "Can't reach the server" once the page is live again
+ * (boxes filled by other modules are known by that sentence), "You already have 3 songs" once one
+ * has been sung or cancelled, "paused" once requests are open, "Added …" once that song has left
+ * the queue.
+ * @param {PublicState | null} state null: the link just came back
+ */
+function clearGone(state) {
+  const guest = tonight();
+  const mine = state && guest ? state.queue.filter((r) => r.singer.id === guest.singerId).length : 0;
+  dropGone('main .error', (cause) =>
+    state === null
+      ? cause === 'network'
+      : (cause === 'queue_limit' && mine < state.maxQueuedPerSinger) || (cause === 'session_paused' && state.status === 'open'),
+  );
+  const done = byId('request-done');
+  if (state && addedId && !done.hidden) {
+    if (state.queue.some((r) => r.id === addedId)) addedSeen = true;
+    else if (addedSeen) say(done, '');
+  }
 }
 
 /** Join tonight: under the name of the earlier night's key when there is one, else the typed one. */
@@ -259,7 +312,9 @@ async function send(body, onAdded) {
     card.open = false;
     const title = added.request?.title ?? body.title ?? 'your song';
     say(done, added.position === 1 ? `Added “${title}”. You're next!` : `Added “${title}”. You're ${ordinal(added.position)} in the queue.`);
-    done.scrollIntoView({ block: 'nearest' });
+    addedId = added.request?.id ?? null;
+    addedSeen = false;
+    revealPlace();
     scrollToPlace = true;
     clearTimeout(doneTimer);
     doneTimer = window.setTimeout(() => say(done, ''), 10_000);
@@ -277,7 +332,7 @@ async function send(body, onAdded) {
       say(errorBox, 'This phone is no longer signed in to this night. Enter your name again.');
       inputs.name.focus();
     } else {
-      say(errorBox, messageFor(err));
+      say(errorBox, messageFor(err), err);
       const field = err instanceof ApiError ? err.field : undefined;
       const input = field === 'songId' ? byId('song-q', HTMLInputElement) : field && field in inputs ? inputs[/** @type {keyof typeof inputs} */ (field)] : undefined;
       input?.setAttribute('aria-invalid', 'true');
@@ -348,7 +403,7 @@ byId('rejoin-button').addEventListener('click', async () => {
       say(byId('request-done'), `You're in for tonight as ${me.name}. Add a song!`);
     }
   } catch (err) {
-    say(errorBox, messageFor(err));
+    say(errorBox, messageFor(err), err);
   } finally {
     sending = false;
     if (live.state) render(live.state, live.state);
@@ -380,15 +435,63 @@ queueList.addEventListener('click', async (event) => {
   say(errorBox, '');
   button.disabled = true;
   button.textContent = 'Cancelling…';
+  const title = live.state?.queue.find((r) => r.id === button.dataset.id)?.title ?? 'your song';
+  // The server's 30 seconds run from the cancel; counted from the tap, the button never outlives them.
+  const sentAt = Date.now();
   try {
     await api('DELETE', `${base}/requests/${button.dataset.id}`, { key: guest.key });
+    offerUndo(title, sentAt);
   } catch (err) {
     if (err instanceof ApiError && err.code === 'new_night') {
       stale = true;
       if (live.state) render(live.state, live.state);
     }
-    say(errorBox, messageFor(err));
+    say(errorBox, messageFor(err), err);
     button.disabled = false;
     button.textContent = 'Cancel';
+  }
+});
+
+/** A guest's own cancel can be taken back for 30 seconds (POST …/undo with their key). */
+const UNDO_MS = 30_000;
+/** @type {number | undefined} */
+let undoTimer;
+let undoing = false;
+
+/** @param {string} title @param {number} sentAt */
+function offerUndo(title, sentAt) {
+  clearTimeout(undoTimer);
+  byId('undo-cancel-text').replaceChildren('Cancelled “', h('bdi', {}, title), '”.');
+  const box = byId('undo-cancel');
+  box.hidden = false;
+  // The row and its button are gone: the keyboard's focus and the eye go to the way back.
+  byId('undo-cancel-button').focus({ preventScroll: true });
+  box.scrollIntoView({ block: 'nearest' });
+  undoTimer = window.setTimeout(hideUndo, Math.max(0, UNDO_MS - (Date.now() - sentAt)));
+}
+
+function hideUndo() {
+  clearTimeout(undoTimer);
+  byId('undo-cancel').hidden = true;
+}
+
+byId('undo-cancel-button').addEventListener('click', async () => {
+  const guest = tonight();
+  if (undoing || !guest) return;
+  const errorBox = byId('queue-error');
+  const button = byId('undo-cancel-button', HTMLButtonElement);
+  say(errorBox, '');
+  undoing = true;
+  button.textContent = 'Undoing…';
+  try {
+    live.apply(await api('POST', `${base}/undo`, { key: guest.key }));
+    hideUndo();
+  } catch (err) {
+    // Too late, or the song no longer fits (the limit, or the same song added again meanwhile).
+    if (!(err instanceof ApiError && err.code === 'network')) hideUndo();
+    say(errorBox, err instanceof ApiError && err.code === 'nothing_to_undo' ? 'Too late to undo: add the song again if you want it back.' : messageFor(err), err);
+  } finally {
+    undoing = false;
+    button.textContent = 'Undo';
   }
 });
