@@ -1,8 +1,8 @@
 // @ts-check
-import { api, messageFor } from './api.js';
+import { api, ApiError, messageFor } from './api.js';
 import { byId, h } from './dom.js';
 import { wireJoinForm } from './join-code.js';
-import { rememberedSessions, saveHost } from './saved.js';
+import { forgetSession, rememberedSessions, saveHost } from './saved.js';
 
 /** @typedef {import('./types.js').CreatedSession} CreatedSession */
 
@@ -31,15 +31,42 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
-/** A way back to nights this device hosts or sings in, for a host who closed the tab. */
+/**
+ * A way back to nights this device hosts or sings in, for a host who closed the tab. Each is asked
+ * for once: a night that answers 404 was deleted (by its host or by housekeeping) and is forgotten.
+ */
 function showRemembered() {
-  const found = rememberedSessions().slice(0, 6);
-  byId('mine').hidden = found.length === 0;
-  byId('mine-list').replaceChildren(
-    ...found.map((s) =>
-      h('li', {},
-        h('a', { href: s.role === 'host' ? `/host/${s.sessionId}` : `/s/${s.sessionId}` }, s.name),
-        h('span', { class: 'muted' }, s.role === 'host' ? ' · you host' : ' · you sing', ` · ${s.sessionId}`)),
-    ),
-  );
+  const SHOWN = 6;
+  const found = rememberedSessions();
+  /** @param {typeof found} list */
+  const show = (list) => {
+    const shown = list.slice(0, SHOWN);
+    byId('mine').hidden = shown.length === 0;
+    byId('mine-list').replaceChildren(
+      ...shown.map((s) =>
+        h('li', {},
+          h('a', { href: s.role === 'host' ? `/host/${s.sessionId}` : `/s/${s.sessionId}` }, h('bdi', {}, s.name)),
+          h('span', { class: 'muted' }, s.role === 'host' ? ' · you host' : ' · you sing', ` · ${s.sessionId}`)),
+      ),
+    );
+  };
+  show(found);
+  // A few more than shown are checked, so a gone night's place is taken by the next one.
+  const checked = found.slice(0, SHOWN * 2);
+  const ids = [...new Set(checked.map((s) => s.sessionId))];
+  void Promise.all(
+    ids.map(async (id) => {
+      try {
+        await api('GET', `/api/sessions/${id}`);
+        return null;
+      } catch (err) {
+        return err instanceof ApiError && err.code === 'session_not_found' ? id : null;
+      }
+    }),
+  ).then((results) => {
+    const gone = new Set(results.filter((id) => id !== null));
+    if (gone.size === 0) return;
+    for (const id of gone) forgetSession(id);
+    show(found.filter((s) => !gone.has(s.sessionId)));
+  });
 }

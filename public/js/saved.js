@@ -73,6 +73,11 @@ export function forgetGuest(sessionId) {
   write(`guest:${sessionId}`, null);
 }
 
+/** A night that no longer exists: nothing of it is kept on this device. @param {string} sessionId */
+export function forgetSession(sessionId) {
+  for (const name of [`host:${sessionId}`, `guest:${sessionId}`, `flag:saved:${sessionId}`]) write(name, null);
+}
+
 /** @param {string} name */
 export function flag(name) {
   return read(`flag:${name}`) === '1';
