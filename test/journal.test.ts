@@ -8,7 +8,8 @@ import { describe, it, type TestContext } from 'node:test';
 import { createSession as newSession } from '../server/sessions/queue.js';
 import { writeBackup } from '../server/store/backup-files.js';
 import { listBackups, openStore, readStoredData, restoreBackup, serializeData, UnreadableDataError } from '../server/store/index.js';
-import { tempDataDir } from './support/app.js';
+import request from 'supertest';
+import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './support/app.js';
 import { startServer } from './support/processes.js';
 
 const session = (id: string, name = id) =>
@@ -205,5 +206,65 @@ describe('journal', () => {
     assert.deepEqual(Object.keys(JSON.parse(previous).sessions).sort(), ['NEWWWW', 'PASTPA']);
     await assert.rejects(stat(journalOf(crashed)), 'the journal is gone, so nothing is replayed onto the restored file');
     assert.deepEqual(Object.keys((await readStoredData(crashed)).sessions), ['PASTPA']);
+  });
+});
+
+describe('journal records that cost what the change is', () => {
+  /** A night with `singers` guests who have each sung one song, through the API as the server makes it. */
+  async function bigNight(t: TestContext, singers: number) {
+    const app = await buildApp(t, { store: 'json', config: { nightsKeep: 2 } });
+    const s = await createSession(app.app);
+    await request(app.app).patch(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).send({ rotation: 'fifo' }).expect(200);
+    for (let i = 0; i < singers; i += 1) {
+      const guest = await joinAs(app.app, s.id, `Guest ${i}`);
+      await requestSong(app.app, s.id, guest.key, `Song ${i}`, 'Some Band');
+    }
+    for (let i = 0; i < singers; i += 1) await request(app.app).post(`/api/sessions/${s.id}/next`).set(bearer(s.hostKey)).expect(200);
+    return { app, s };
+  }
+
+  const lastLine = async (dir: string) => (await readFile(journalOf(dir), 'utf8')).split('\n').filter(Boolean).at(-1)!;
+
+  it('a join to a big night and a song sung write what changed, not the night again; a crash replays them exactly', async (t) => {
+    const { app, s } = await bigNight(t, 120);
+    const sessionBytes = JSON.stringify(app.store.get(s.id)).length;
+    await joinAs(app.app, s.id, 'Late Arrival');
+    const join = await lastLine(app.dataDir);
+    assert.ok(join.length < 2000, `a join wrote ${join.length} bytes for a ${sessionBytes}-byte session`);
+    assert.match(join, /"parts":\{"[A-Z0-9]{6}":\{"from":\d+,"to":\d+/);
+    const late = await joinAs(app.app, s.id, 'Later Still');
+    await requestSong(app.app, s.id, late.key, 'One More');
+    await request(app.app).post(`/api/sessions/${s.id}/next`).set(bearer(s.hostKey)).expect(200);
+    const next = await lastLine(app.dataDir);
+    assert.ok(next.length < 4000, `a next wrote ${next.length} bytes for a ${sessionBytes}-byte session`);
+
+    const copy = await crashCopy(t, app.dataDir);
+    const reopened = await openFor(t, copy);
+    assert.deepEqual(reopened.store.get(s.id), app.store.get(s.id), 'the replayed night is the acknowledged one');
+  });
+
+  it('patches that data.json already holds (a crash between a checkpoint and the journal reset) are skipped', async (t) => {
+    const { app, s } = await bigNight(t, 5);
+    await joinAs(app.app, s.id, 'After');
+    const journal = await readFile(journalOf(app.dataDir));
+    const wanted = app.store.get(s.id);
+    await app.close();
+    // The clean close checkpointed; put the old journal back beside the new data.json.
+    await writeFile(journalOf(app.dataDir), journal);
+    const reopened = await openFor(t, app.dataDir);
+    assert.deepEqual(reopened.store.get(s.id), wanted);
+  });
+
+  it('a patch that does not follow from the version in data.json stops the start, naming the session', async (t) => {
+    const { app, s } = await bigNight(t, 3);
+    await joinAs(app.app, s.id, 'After');
+    const join = `${await lastLine(app.dataDir)}\n`;
+    await app.close();
+    // data.json goes back to an older version of the session: the join's patch no longer follows from it.
+    const data = JSON.parse(await readFile(dataOf(app.dataDir), 'utf8'));
+    data.sessions[s.id].version -= 5;
+    await writeFile(dataOf(app.dataDir), JSON.stringify(data));
+    await writeFile(journalOf(app.dataDir), join);
+    await assert.rejects(openStore({ dataDir: app.dataDir }), (err: Error) => err instanceof UnreadableDataError && err.message.includes(s.id) && /from version/.test(err.message));
   });
 });

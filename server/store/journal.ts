@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { writeFileDurable } from '../lib/durable-file.js';
 import { UnreadableDataError } from './errors.js';
+import { applyPatch, type SessionPatch } from './session-patch.js';
 
 /**
  * The change journal beside data.json. Rewriting the whole file for every commit made each commit
@@ -11,15 +12,20 @@ import { UnreadableDataError } from './errors.js';
  * rewritten (a checkpoint) only once the journal has grown about as big as it, and at a clean stop.
  *
  * One line per commit: eight hex digits of the CRC-32 of the payload, a space, the payload, a newline.
- * The payload is `{"sessions":{id: session or null}}`, each session whole (compact JSON never holds a
- * raw newline). Replaying records in order onto data.json gives the state; replaying a record that
- * data.json already holds changes nothing, so a crash between a checkpoint and the journal's reset is
+ * The payload is `{"sessions":{id: session or null},"parts":{id: patch}}`: a new or removed session
+ * whole, a changed one as what changed since its last durable version (session-patch.ts), so a
+ * commit costs what it changes (compact JSON never holds a raw newline). Replaying records in order
+ * onto data.json gives the state; replaying a record that data.json already holds changes nothing
+ * (a patch names the version it gives), so a crash between a checkpoint and the journal's reset is
  * harmless.
  */
 export const JOURNAL_FILE = 'data.journal';
 
-/** The sessions one commit changed; null for a removed one. Not validated here: the merged data is. */
-export type JournalRecord = Record<string, unknown>;
+/** What one commit changed: sessions whole (null for a removed one), and patches. Not validated here: the merged data is. */
+export interface JournalRecord {
+  sessions: Record<string, unknown>;
+  parts: Record<string, SessionPatch>;
+}
 
 export interface JournalContents {
   records: JournalRecord[];
@@ -39,9 +45,10 @@ const PAYLOAD_OPEN = Buffer.from('{"sessions":{');
 const PAYLOAD_CLOSE = Buffer.from('}}');
 const COMMA = Buffer.from(',');
 
-/** One journal line from the sessions' `"id":{...}` members. */
-export function encodeRecord(members: readonly Uint8Array[]): Buffer {
-  let size = PAYLOAD_OPEN.length + PAYLOAD_CLOSE.length + Math.max(0, members.length - 1);
+/** One journal line from the sessions' `"id":{...}` members and the patches of the others. */
+export function encodeRecord(members: readonly Uint8Array[], parts: Readonly<Record<string, SessionPatch>> = {}): Buffer {
+  const tail = Object.keys(parts).length > 0 ? Buffer.from(`},"parts":${JSON.stringify(parts)}}`) : PAYLOAD_CLOSE;
+  let size = PAYLOAD_OPEN.length + tail.length + Math.max(0, members.length - 1);
   for (const m of members) size += m.length;
   const line = Buffer.allocUnsafe(HEAD + size + 1);
   let offset = HEAD;
@@ -54,7 +61,7 @@ export function encodeRecord(members: readonly Uint8Array[]): Buffer {
     if (i > 0) put(COMMA);
     put(m);
   });
-  put(PAYLOAD_CLOSE);
+  put(tail);
   line.write(crc32(line.subarray(HEAD, offset)).toString(16).padStart(8, '0'), 0, 'latin1');
   line[8] = 0x20;
   line[offset] = NEWLINE;
@@ -68,10 +75,11 @@ function decodeLine(line: Buffer): JournalRecord | null {
   const payload = line.subarray(HEAD);
   if (crc32(payload) !== Number.parseInt(hex, 16)) return null;
   try {
-    const parsed = JSON.parse(payload.toString('utf8')) as { sessions?: unknown };
-    const sessions = parsed.sessions;
+    const parsed = JSON.parse(payload.toString('utf8')) as { sessions?: unknown; parts?: unknown };
+    const { sessions, parts = {} } = parsed;
     if (typeof sessions !== 'object' || sessions === null || Array.isArray(sessions)) return null;
-    return sessions as JournalRecord;
+    if (typeof parts !== 'object' || parts === null || Array.isArray(parts)) return null;
+    return { sessions: sessions as Record<string, unknown>, parts: parts as Record<string, SessionPatch> };
   } catch {
     return null;
   }
@@ -117,12 +125,13 @@ export async function readJournal(file: string): Promise<JournalContents> {
 }
 
 /** Apply records in order onto data.json's raw `sessions` object. */
-export function applyRecords(sessions: Record<string, unknown>, records: readonly JournalRecord[]): void {
+export function applyRecords(sessions: Record<string, unknown>, records: readonly JournalRecord[], file: string): void {
   for (const record of records) {
-    for (const [id, session] of Object.entries(record)) {
+    for (const [id, session] of Object.entries(record.sessions)) {
       if (session === null) delete sessions[id];
       else sessions[id] = session;
     }
+    for (const [id, patch] of Object.entries(record.parts)) applyPatch(sessions, id, patch, file);
   }
 }
 

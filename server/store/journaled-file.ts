@@ -8,6 +8,7 @@ import { parseData, type DbData } from './data-file.js';
 import { UnreadableDataError } from './errors.js';
 import { applyRecords, encodeRecord, JOURNAL_FILE, JournalWriter, readJournal } from './journal.js';
 import { memberBytes, reusingSerializer } from './serialize.js';
+import { diffSession, type SessionPatch } from './session-patch.js';
 
 export const DATA_FILE = 'data.json';
 
@@ -88,7 +89,7 @@ export class JournaledJsonFile implements Adapter<DbData> {
     let beforeMigration: string | null = null;
     const sessions = (raw as { sessions?: unknown } | null)?.sessions;
     if (journal.records.length > 0 && typeof sessions === 'object' && sessions !== null && !Array.isArray(sessions)) {
-      applyRecords(sessions as Record<string, unknown>, journal.records);
+      applyRecords(sessions as Record<string, unknown>, journal.records, this.journalFile);
       beforeMigration = JSON.stringify(raw);
     }
     const parsed = parseData(raw, this.file);
@@ -141,13 +142,20 @@ export class JournaledJsonFile implements Adapter<DbData> {
 
   /**
    * One durable commit of the sessions that changed (undefined for a removed one); `data` is the
-   * whole newest state, for when a checkpoint is due instead.
+   * whole newest state, for when a checkpoint is due instead. `durable` gives each session's last
+   * durable version: a session that had one is written as what changed since.
    */
-  append(changed: ReadonlyMap<string, StoredSession | undefined>, data: DbData): Promise<void> {
+  append(changed: ReadonlyMap<string, StoredSession | undefined>, data: DbData, durable: (id: string) => StoredSession | undefined = () => undefined): Promise<void> {
     if (this.checkpointDue) return this.write(data);
     const members: Buffer[] = [];
-    for (const [id, value] of changed) members.push(memberBytes(id, value));
-    return this.journal.append(encodeRecord(members));
+    const parts: Record<string, SessionPatch> = {};
+    for (const [id, value] of changed) {
+      const before = value && durable(id);
+      const patch = before ? diffSession(before, value) : undefined;
+      if (patch) parts[id] = patch;
+      else members.push(memberBytes(id, value));
+    }
+    return this.journal.append(encodeRecord(members, parts));
   }
 
   /** Close the journal until the next append: an idle server holds no file open for writing. */

@@ -182,7 +182,7 @@ export class JsonFileStore implements SessionStore {
     const values = new Map([...batch.ids].map((id) => [id, sessions[id]] as const));
     const checkpoint = this.file.checkpointDue;
     try {
-      await this.file.append(values, this.db.data);
+      await this.file.append(values, this.db.data, (id) => this.committed.get(id));
     } catch (err) {
       this.counters.failedFlushes += 1;
       // Changes queued behind the failed batch were built on it: they are undone and rejected too.
