@@ -120,8 +120,8 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   app.use(sessionRoutes({ config, store, hub, changes, songbooks, limits, now }));
   app.use(songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }));
   app.use(nightRoutes({ config, store, changes, now }));
-  app.use(turnRoutes({ store, changes, now }));
-  app.use(pushRoutes({ store, changes, push, allowLoopback: config.push.allowLocalEndpoints, now }));
+  app.use(turnRoutes({ store, changes, limits: config.limits, now }));
+  app.use(pushRoutes({ store, changes, push, allowLoopback: config.push.allowLocalEndpoints, perSinger: config.limits.pushPerSinger, now }));
   app.use('/api', () => {
     throw Errors.routeNotFound();
   });

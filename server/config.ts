@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { StartupError } from './lib/startup-error.js';
+import { MAX_PUSH_SUBSCRIPTIONS } from './model/session.js';
 
 export interface RateLimits {
   enabled: boolean;
@@ -8,6 +9,18 @@ export interface RateLimits {
   joinPerMinute: number;
   requestPerMinute: number;
   apiPerMinute: number;
+}
+
+/** How much one night may hold; new additions past a limit are refused, what is stored stays (sessions/limits.ts). */
+export interface NightLimits {
+  /** Singers who joined or were added tonight, walk-ins too. */
+  singersPerNight: number;
+  /** Songs waiting in the queue. */
+  queuedSongs: number;
+  /** Songs of the night: sung or skipped, on stage and queued. */
+  songsPerNight: number;
+  /** Phones one singer may have told to notify them; past it the oldest is let go. */
+  pushPerSinger: number;
 }
 
 export interface Config {
@@ -38,6 +51,7 @@ export interface Config {
   /** How often the DATA_DIR lock's holder renews it; a newcomer elsewhere waits 3 of these before taking a silent lock. */
   lockHeartbeatMs: number;
   push: PushConfig;
+  limits: NightLimits;
   /** Set: sessions live in PostgreSQL (several instances may share it) instead of DATA_DIR. */
   database: DatabaseConfig | undefined;
 }
@@ -157,6 +171,10 @@ const EnvSchema = z.object({
     }),
   ),
   PUSH_ALLOW_LOCAL_ENDPOINTS: optional(flag),
+  MAX_SINGERS_PER_NIGHT: optional(int(1, 10_000)),
+  MAX_QUEUED_SONGS: optional(int(1, 10_000)),
+  MAX_SONGS_PER_NIGHT: optional(int(1, 100_000)),
+  MAX_PUSH_SUBSCRIPTIONS_PER_SINGER: optional(int(1, MAX_PUSH_SUBSCRIPTIONS)),
   DATABASE_URL: optional(
     z.string().refine((u) => URL.canParse(u) && ['postgres:', 'postgresql:'].includes(new URL(u).protocol), {
       error: 'must be a postgres:// URL such as postgres://user:password@host:5432/karaoke?sslmode=require',
@@ -223,6 +241,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       privateKey: e.VAPID_PRIVATE_KEY,
       subject: e.VAPID_SUBJECT ?? (e.PUBLIC_URL !== undefined && realSubject(e.PUBLIC_URL) ? e.PUBLIC_URL : undefined),
       allowLocalEndpoints: e.PUSH_ALLOW_LOCAL_ENDPOINTS ?? false,
+    }),
+    limits: Object.freeze({
+      singersPerNight: e.MAX_SINGERS_PER_NIGHT ?? 300,
+      queuedSongs: e.MAX_QUEUED_SONGS ?? 200,
+      songsPerNight: e.MAX_SONGS_PER_NIGHT ?? 1000,
+      pushPerSinger: e.MAX_PUSH_SUBSCRIPTIONS_PER_SINGER ?? 3,
     }),
     database:
       e.DATABASE_URL === undefined

@@ -45,6 +45,21 @@ export const Errors = {
   queueLimit: (max: number) =>
     new HttpError(409, 'queue_limit', `You already have ${max} song${max === 1 ? '' : 's'} in the queue. Wait until one is sung.`),
   duplicate: () => new HttpError(409, 'duplicate_request', 'You have already requested that song.'),
+  sessionFull: (max: number) =>
+    new HttpError(409, 'session_full', `Tonight is full: ${max} singers have joined, the most one night takes. Ask the host to add your song.`),
+  queueFull: (max: number) =>
+    new HttpError(409, 'queue_full', `The queue is full (${max} songs). Try again after a few songs have been sung.`),
+  nightFull: (max: number) =>
+    new HttpError(409, 'night_full', `Tonight's list is full (${max} songs). The host can end the night and start a new one.`),
+  joinsClosed: () => new HttpError(409, 'joins_closed', 'The host has closed joining for tonight. Ask the host to add your song.'),
+  nameTaken: (name: string) =>
+    new HttpError(409, 'name_taken', `There's already a ${name} tonight: add an initial, like “${name} B.”`, { field: 'name', details: { name } }),
+  /** The host names a walk-in like a guest who joined by phone: `singer` is that guest, to add the song for if it is them. */
+  walkInNameTaken: (singer: { id: string; name: string }) =>
+    new HttpError(409, 'name_taken', `${singer.name} joined by phone. The same person? Add the song to their list. Someone else? Add an initial.`, {
+      field: 'singerName',
+      details: { name: singer.name, singer },
+    }),
   pastEnd: () => new HttpError(409, 'session_ending', 'The session ends before this song could start.'),
   nothingToAdvance: (allOnHold = false) =>
     new HttpError(409, 'queue_empty', allOnHold ? 'Nobody is singing and every queued singer is on hold.' : 'Nobody is singing and the queue is empty.'),

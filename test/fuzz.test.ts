@@ -24,7 +24,7 @@ import { undoOffer } from '../server/sessions/undo.js';
 import { publicState, publicStateBytes, type PublicState } from '../server/sessions/view.js';
 import { openStore, PgSessionStore, SCHEMA_VERSION, serializeData, type SessionStore } from '../server/store/index.js';
 import { onPostgres, sql, TEST_DATABASE_URL } from './support/pg.js';
-import { api, apply, opArb, SessionModel, type Target } from './support/fuzz-model.js';
+import { api, apply, busyOpArb, FUZZ_LIMITS, opArb, SessionModel, type Op, type Target } from './support/fuzz-model.js';
 import { instantiate, rawArb, requestArb, send, sendRaw, type Fill } from './support/fuzz-requests.js';
 
 interface Running {
@@ -53,7 +53,8 @@ async function start(where: Where): Promise<Running> {
   const errors: string[] = [];
   const log = pino({ level: 'error' }, { write: (line: string) => void errors.push(line) });
   const base = testConfig({ dataDir });
-  const config = Object.freeze({ ...base, rateLimits: { ...base.rateLimits, enabled: false } });
+  // Small limits, so random sequences reach them.
+  const config = Object.freeze({ ...base, rateLimits: { ...base.rateLimits, enabled: false }, limits: FUZZ_LIMITS });
   const now = () => new Date();
   const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now });
   await qr.prepare();
@@ -133,6 +134,17 @@ function longWayState(session: StoredSession, publicUrl: string | undefined, now
   };
 }
 
+/** Where a session is over the fuzzed server's limits (nothing lowers them mid-run, so none may be). */
+function overLimits(session: StoredSession): string[] {
+  const songs = session.history.length + (session.nowSinging ? 1 : 0) + session.queue.length;
+  return [
+    ...(session.singers.length > FUZZ_LIMITS.singersPerNight ? [`${session.singers.length} singers`] : []),
+    ...(session.queue.length > FUZZ_LIMITS.queuedSongs ? [`${session.queue.length} queued`] : []),
+    ...(songs > FUZZ_LIMITS.songsPerNight ? [`${songs} songs tonight`] : []),
+    ...session.singers.filter((s) => (s.push?.length ?? 0) > FUZZ_LIMITS.pushPerSinger).map((s) => `${s.id} has ${s.push!.length} push subscriptions`),
+  ];
+}
+
 /** Reopen the store from disk, as after a restart, and check every session in it. */
 async function reloadAndCheck(where: Where, check: (store: SessionStore) => void = () => {}): Promise<void> {
   const store = await openAt(where);
@@ -140,6 +152,7 @@ async function reloadAndCheck(where: Where, check: (store: SessionStore) => void
     for (const session of store.sessions()) {
       // Random settings may have raised the limit to its maximum and lowered it again.
       assert.deepEqual(sessionProblems(session, { highestLimit: 20 }), []);
+      assert.deepEqual(overLimits(session), [], 'the night stays within its limits');
       // The cached serialisation must say exactly what plain JSON.stringify of the state built
       // the long way says, whether the cache is hit (the same time twice) or not; also for
       // another public URL.
@@ -246,54 +259,58 @@ describe('fuzzing the HTTP surface', () => {
   });
 });
 
+/** One random sequence against a fresh server, checked against the model, on disk and after a crash. */
+async function runSequence(ops: Op[]): Promise<void> {
+  await withDataDir(async (dir) => {
+    const server = await start(dir);
+    const model = new SessionModel();
+    let id = '';
+    let crashed: Where | undefined;
+    try {
+      const created = await api(server.url, 'POST', '/api/sessions', { name: 'Model Night' });
+      id = created.body.session.id;
+      const target: Target = { url: server.url, id, hostKey: created.body.hostKey, model, strict: true };
+      for (const op of ops) await apply(target, op);
+      const state = (await api(server.url, 'GET', `/api/sessions/${id}`)).body;
+      assert.deepEqual(state.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id));
+      assert.deepEqual(state.queue.map((r: { position: number }) => r.position), model.queue.map((_, i) => i + 1));
+      assert.equal(state.nowSinging?.id ?? null, model.nowSinging);
+      assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.history);
+      assert.equal(state.singerCount, model.singers.length);
+      assert.deepEqual(state.queue.map((r: { onHold: boolean }) => r.onHold), model.queue.map((r) => model.held.has(r.singer.id)), 'held songs are marked');
+      assert.deepEqual(server.errors, []);
+      crashed = await crashCopy(dir);
+    } finally {
+      await server.stop();
+    }
+    const stored: StoredSession[] = [];
+    const check = (store: SessionStore) => {
+      const session = store.get(id)!;
+      assert.deepEqual(session.queue.map((r) => r.id), model.queue.map((r) => r.id), 'the queue on disk is the one acknowledged');
+      assert.deepEqual(sessionProblems(session, { highestLimit: model.highestLimit }), []);
+      if (model.fairKept) assert.ok(isFairOrder(session.queue, { past: session.history, onStage: session.nowSinging }), 'fair rotation: rounds never go down along the queue');
+      stored.push(session);
+    };
+    await reloadAndCheck(dir, check);
+    // The journal replayed after a crash gives exactly what a clean stop wrote.
+    if (crashed) {
+      try {
+        await reloadAndCheck(crashed, check);
+      } finally {
+        await rm(crashed.dataDir, { recursive: true, force: true });
+      }
+      assert.deepEqual(stored[1], stored[0]);
+    }
+  });
+}
+
 describe('fuzzing sequences of operations', () => {
   it('random guest and host operations get the answers the rules give, and leave the queue the rules give, on disk too, after a crash too', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
-        await withDataDir(async (dir) => {
-          const server = await start(dir);
-          const model = new SessionModel();
-          let id = '';
-          let crashed: Where | undefined;
-          try {
-            const created = await api(server.url, 'POST', '/api/sessions', { name: 'Model Night' });
-            id = created.body.session.id;
-            const target: Target = { url: server.url, id, hostKey: created.body.hostKey, model, strict: true };
-            for (const op of ops) await apply(target, op);
-            const state = (await api(server.url, 'GET', `/api/sessions/${id}`)).body;
-            assert.deepEqual(state.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id));
-            assert.deepEqual(state.queue.map((r: { position: number }) => r.position), model.queue.map((_, i) => i + 1));
-            assert.equal(state.nowSinging?.id ?? null, model.nowSinging);
-            assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.history);
-            assert.equal(state.singerCount, model.singers.length);
-            assert.deepEqual(state.queue.map((r: { onHold: boolean }) => r.onHold), model.queue.map((r) => model.held.has(r.singer.id)), 'held songs are marked');
-            assert.deepEqual(server.errors, []);
-            crashed = await crashCopy(dir);
-          } finally {
-            await server.stop();
-          }
-          const stored: StoredSession[] = [];
-          const check = (store: SessionStore) => {
-            const session = store.get(id)!;
-            assert.deepEqual(session.queue.map((r) => r.id), model.queue.map((r) => r.id), 'the queue on disk is the one acknowledged');
-            assert.deepEqual(sessionProblems(session, { highestLimit: model.highestLimit }), []);
-            if (model.fairKept) assert.ok(isFairOrder(session.queue, { past: session.history, onStage: session.nowSinging }), 'fair rotation: rounds never go down along the queue');
-            stored.push(session);
-          };
-          await reloadAndCheck(dir, check);
-          // The journal replayed after a crash gives exactly what a clean stop wrote.
-          if (crashed) {
-            try {
-              await reloadAndCheck(crashed, check);
-            } finally {
-              await rm(crashed.dataDir, { recursive: true, force: true });
-            }
-            assert.deepEqual(stored[1], stored[0]);
-          }
-        });
-      }),
-      { numRuns: 60, includeErrorInReport: true },
-    );
+    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), runSequence), { numRuns: 60, includeErrorInReport: true });
+  });
+
+  it('long busy nights reach every limit (singers, queue, songs of the night) with the answers the rules give, and stay within them', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(busyOpArb, { minLength: 40, maxLength: 70 }), runSequence), { numRuns: 12, includeErrorInReport: true });
   });
 
   it('concurrent random operations on several sessions leave a store whose invariants hold after reloading', async () => {

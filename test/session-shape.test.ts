@@ -36,6 +36,7 @@ function everyFieldSet(): StoredSession {
       { label: 'status', at: '2026-11-03T19:03:30.000Z', by: null, action: { kind: 'status', from: 'open' } },
       { label: 'walk-in', at: '2026-11-03T19:03:40.000Z', by: null, action: { kind: 'walkIn', requestId: 'request-002', singerId: 'singer-0002' } },
     ],
+    joinsOpen: false,
   };
 }
 

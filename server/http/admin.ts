@@ -7,6 +7,7 @@ import type { StoredSession } from '../model/session.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import { InvalidExportError, parseExport, type SessionStore } from '../store/index.js';
 import { adminCheck } from './bearer.js';
+import { sessionFor } from './lookup.js';
 
 export interface AdminDeps {
   config: Readonly<Config>;
@@ -22,7 +23,7 @@ export interface AdminDeps {
 export const IMPORT_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
- * Operator endpoints: export and restore the whole store. They exist only when ADMIN_TOKEN is
+ * Operator endpoints: export and restore the whole store, delete one session. They exist only when ADMIN_TOKEN is
  * set; without it they answer 404 like any unknown /api path.
  */
 export function adminRoutes({ config, store, changes, limit, now, log }: AdminDeps): Router {
@@ -46,6 +47,14 @@ export function adminRoutes({ config, store, changes, limit, now, log }: AdminDe
         'Cache-Control': 'no-store',
       })
       .send(await store.exportData());
+  });
+
+  // One session, gone for good (a prank night, a venue that asks): the same removal as the host's.
+  router.delete('/api/admin/sessions/:id', async (req, res) => {
+    const session = sessionFor(store, req.params.id, 'newest');
+    await changes.remove(session);
+    log.info({ sessionId: session.id }, 'removed a session with the admin token');
+    res.status(204).end();
   });
 
   router.post(

@@ -35,6 +35,7 @@ export const UpdateSessionBody = z
     status: z.enum(STATUSES).optional(),
     rotation: z.enum(ROTATIONS).optional(),
     requests: z.enum(REQUEST_MODES).optional(),
+    joinsOpen: z.boolean({ error: 'joinsOpen must be true or false' }).optional(),
     maxQueuedPerSinger: z.int({ error: 'maxQueuedPerSinger must be a whole number' }).min(1).max(20).optional(),
     endsAt: z.iso
       .datetime({ offset: true, error: 'endsAt must be an ISO 8601 date-time, or null' })
@@ -52,12 +53,15 @@ export const RequestBody = z
     artist: artist.optional(),
     link: link.optional(),
     singerName: nameField.optional(),
+    /** The host adds a song for a singer already in (a guest who joined by phone). */
+    singerId: z.string({ error: 'singerId must be text' }).regex(/^[A-Za-z0-9_-]{6,32}$/, { error: 'singerId is not a singer id' }).optional(),
     songId: z.string({ error: 'songId must be text' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'songId is not a songbook id' }).optional(),
   })
   .refine((b) => (b.title === undefined) !== (b.songId === undefined), {
     error: 'give either a song title or a songId from the songbook',
     path: ['title'],
-  });
+  })
+  .refine((b) => b.singerName === undefined || b.singerId === undefined, { error: 'name the walk-in (singerName) or pick a singer (singerId), not both', path: ['singerId'] });
 
 export const MoveBody = z.strictObject({
   position: z.int({ error: 'position must be a whole number (1 is next up)' }).min(1).max(100_000),

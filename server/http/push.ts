@@ -16,11 +16,13 @@ export interface PushRoutesDeps {
   changes: SessionChanges;
   push: PushSender;
   allowLoopback: boolean;
+  /** Phones kept per singer (MAX_PUSH_SUBSCRIPTIONS_PER_SINGER); past it the oldest is let go. */
+  perSinger: number;
   now: () => Date;
 }
 
 /** "Tell me when I'm up": the server's application key, and a guest's phone subscribing or not. */
-export function pushRoutes({ store, changes, push, allowLoopback, now }: PushRoutesDeps): Router {
+export function pushRoutes({ store, changes, push, allowLoopback, perSinger, now }: PushRoutesDeps): Router {
   const router = changeRouter();
 
   /** The newest state, with the key's holder: only the singer's own phone may subscribe for them. */
@@ -46,7 +48,7 @@ export function pushRoutes({ store, changes, push, allowLoopback, now }: PushRou
     const session = mine(req.params.id, req.params.singerId, key);
     const at = now();
     const subscription = { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth }, createdAt: at.toISOString() };
-    await changes.commit(addPushSubscription(session, String(req.params.singerId), subscription, at));
+    await changes.commit(addPushSubscription(session, String(req.params.singerId), subscription, at, perSinger));
     res.status(204).end();
   });
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
 import type { EventHub } from '../events.js';
 import { hostUrl } from '../model/links.js';
-import { isItemId, type StoredSession } from '../model/session.js';
+import { isItemId, sameName, type StoredSession } from '../model/session.js';
 import { authenticate, hashKey, newKey, requireHost } from '../sessions/auth.js';
 import type { SessionChanges } from '../sessions/changes.js';
 import { newItemId, newSessionId } from '../sessions/ids.js';
@@ -34,6 +34,15 @@ function requestOrigin(req: Request): string {
   }
 }
 
+/** Who holds a key that need not be sent (a join): undefined for none, or for a key of nobody here. */
+function keyHolder(session: StoredSession, key: string | undefined): ReturnType<typeof authenticate> | undefined {
+  if (key === undefined) return undefined;
+  try {
+    return authenticate(session, key);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The session API. Each route reads the clock once, checks the body and the key, calls the queue
@@ -101,10 +110,17 @@ export function sessionRoutes({ config, store, hub, changes, songbooks, limits, 
   router.post('/api/sessions/:id/singers', limits.join, async (req, res) => {
     const session = latest(req.params.id);
     const { name } = parse(JoinBody, jsonBody(req));
+    // A phone that already joined under this name (its key sent along) is that singer, not a second one.
+    const key = bearerToken(req);
+    const actor = keyHolder(session, key);
+    if (actor?.role === 'guest' && sameName(actor.singer.name, name)) {
+      res.status(200).json({ singer: { id: actor.singer.id, name: actor.singer.name }, guestKey: key });
+      return;
+    }
     const at = now();
     const guestKey = newKey();
     const singer = { id: newItemId(), name, keyHash: hashKey(guestKey), createdAt: at.toISOString() };
-    await changes.commit(queue.addSinger(session, singer, at));
+    await changes.commit(queue.addSinger(session, singer, at, config.limits));
     res.status(201).json({ singer: { id: singer.id, name: singer.name }, guestKey });
   });
 
@@ -115,7 +131,7 @@ export function sessionRoutes({ config, store, hub, changes, songbooks, limits, 
     const song = songId === undefined ? undefined : await findSong(latest(req.params.id).id, songId);
     // Read again after the songbook lookup: the newest state is what the change builds on.
     const session = latest(req.params.id);
-    const added = queue.requestSong(session, authenticate(session, key), { ...body, song }, { request: newItemId(), singer: newItemId() }, now());
+    const added = queue.requestSong(session, authenticate(session, key), { ...body, song }, { request: newItemId(), singer: newItemId() }, now(), config.limits);
     const shownAt = await changes.commit(added.session);
     const request = publicState(added.session, config.publicUrl, shownAt).queue[added.position - 1];
     res.status(201).json({ request, position: added.position });

@@ -25,8 +25,12 @@ export const PushSubscriptionSchema = z.object({
   keys: z.object({ p256dh: z.string(), auth: z.string() }),
   createdAt: iso,
 });
-/** A guest's phones that asked to be told when they are up: a few at most, newest last. */
-export const MAX_PUSH_SUBSCRIPTIONS = 3;
+/**
+ * A guest's phones that asked to be told when they are up: a few at most, newest last. The setting
+ * (MAX_PUSH_SUBSCRIPTIONS_PER_SINGER) goes up to this ceiling, so a singer stored under a higher
+ * setting still loads after it was lowered.
+ */
+export const MAX_PUSH_SUBSCRIPTIONS = 10;
 
 export const StoredSingerSchema = SingerRefSchema.extend({
   /** SHA-256 of the guest key; null for a walk-in the host added. */
@@ -100,6 +104,8 @@ export const StoredSessionSchema = z.object({
   pastKeyHashes: z.array(z.string()),
   /** The newest undoable actions, oldest first, bounded (sessions/undo.ts). */
   undo: z.array(UndoEntrySchema),
+  /** false: the host closed joins (new phones are refused; walk-ins and singers already in are not). Absent: open. */
+  joinsOpen: z.boolean().optional(),
 });
 
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -137,8 +143,9 @@ export function isItemId(raw: string): boolean {
   return ITEM_ID_PATTERN.test(raw);
 }
 
-/** Names of one singer: case does not matter ("Maya" and "maya"), accents do. */
-export const sameName = (a: string, b: string): boolean => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+const nameKey = (s: string) => s.replace(/\s+/gu, '');
+/** Names of one singer: case and spaces do not matter ("Maya", "maya", "Ma ya"), accents do. */
+export const sameName = (a: string, b: string): boolean => nameKey(a).localeCompare(nameKey(b), undefined, { sensitivity: 'accent' }) === 0;
 
 const songKey = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
 /** One song asked for twice: spacing and case do not matter. */

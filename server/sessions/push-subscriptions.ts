@@ -1,4 +1,5 @@
-import { MAX_PUSH_SUBSCRIPTIONS, type StoredPushSubscription, type StoredSession, type StoredSinger } from '../model/session.js';
+import type { StoredPushSubscription, StoredSession, StoredSinger } from '../model/session.js';
+import { DEFAULT_LIMITS } from './limits.js';
 
 /** A singer's push subscriptions, kept with the singer. Pure: each returns a new session, or the same one when nothing changes. */
 
@@ -14,13 +15,19 @@ function withSinger(session: StoredSession, singerId: string, now: Date, change:
 }
 
 /** Keep a phone's subscription: the same endpoint again replaces its keys; past the limit the oldest goes. */
-export function addPushSubscription(session: StoredSession, singerId: string, subscription: StoredPushSubscription, now: Date): StoredSession {
+export function addPushSubscription(
+  session: StoredSession,
+  singerId: string,
+  subscription: StoredPushSubscription,
+  now: Date,
+  max = DEFAULT_LIMITS.pushPerSinger,
+): StoredSession {
   return withSinger(session, singerId, now, (singer) => {
     // A page resubscribes each time it loads (Safari has answered 200 for dead endpoints): the same one again changes nothing.
     const same = singer.push?.find((p) => p.endpoint === subscription.endpoint);
     if (same && same.keys.p256dh === subscription.keys.p256dh && same.keys.auth === subscription.keys.auth) return singer;
     const others = (singer.push ?? []).filter((p) => p.endpoint !== subscription.endpoint);
-    return { ...singer, push: [...others, subscription].slice(-MAX_PUSH_SUBSCRIPTIONS) };
+    return { ...singer, push: [...others, subscription].slice(-max) };
   });
 }
 

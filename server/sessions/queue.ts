@@ -14,10 +14,12 @@ import {
   type StoredSinger,
   type UndoEntry,
 } from '../model/session.js';
+import type { NightLimits } from '../config.js';
 import type { ArchivedNight } from '../model/night.js';
 import type { Song } from '../model/song.js';
 import type { Actor } from './auth.js';
 import { estimatedStartMs, schedule, startSlots } from './eta.js';
+import { assertCanJoin, assertRoomForSinger, assertRoomForSong, DEFAULT_LIMITS } from './limits.js';
 import { fairInsertIndex, reflow } from './rotation.js';
 import { forgetRequest, pushUndo, undoChanges } from './undo.js';
 
@@ -76,6 +78,7 @@ export interface SettingsPatch {
   maxQueuedPerSinger?: number | undefined;
   endsAt?: string | null | undefined;
   requests?: RequestMode | undefined;
+  joinsOpen?: boolean | undefined;
 }
 
 export function updateSettings(session: StoredSession, patch: SettingsPatch, now: Date): StoredSession {
@@ -86,11 +89,17 @@ export function updateSettings(session: StoredSession, patch: SettingsPatch, now
   if (patch.maxQueuedPerSinger !== undefined) changes.maxQueuedPerSinger = patch.maxQueuedPerSinger;
   if (patch.endsAt !== undefined) changes.endsAt = patch.endsAt;
   if (patch.requests !== undefined) changes.requests = patch.requests;
+  // Stored only while closed, so a night that never closed joins is stored as before.
+  let next = session;
+  if (patch.joinsOpen === true && session.joinsOpen !== undefined) {
+    const { joinsOpen: _closed, ...open } = session;
+    next = open;
+  } else if (patch.joinsOpen === false) changes.joinsOpen = false;
   if (patch.status !== undefined && patch.status !== session.status) {
     changes.undo = remember(session, now, STATUS_LABELS[patch.status], { kind: 'status', from: session.status });
   }
   // Switching rotation does not reorder what is queued; it decides where new requests go.
-  return touch(session, now, changes);
+  return touch(next, now, changes);
 }
 
 function assertTakesRequests(session: StoredSession): void {
@@ -98,8 +107,9 @@ function assertTakesRequests(session: StoredSession): void {
   if (session.status === 'paused') throw Errors.sessionPaused();
 }
 
-export function addSinger(session: StoredSession, singer: StoredSinger, now: Date): StoredSession {
-  if (session.status === 'closed') throw Errors.sessionClosed();
+/** A phone joins: refused while requests are paused or closed, joins are closed, the night is full or the name is taken. */
+export function addSinger(session: StoredSession, singer: StoredSinger, now: Date, limits: NightLimits = DEFAULT_LIMITS): StoredSession {
+  assertCanJoin(session, singer.name, limits);
   return touch(session, now, { singers: [...session.singers, singer] });
 }
 
@@ -119,8 +129,9 @@ export interface NewRequest {
 }
 
 /** Where a new request goes, after the checks every request passes; throws an HttpError. */
-function placeRequest(session: StoredSession, input: NewRequest, now: Date): { queue: SongRequest[]; index: number } {
+function placeRequest(session: StoredSession, input: NewRequest, now: Date, limits: NightLimits): { queue: SongRequest[]; index: number } {
   assertTakesRequests(session);
+  assertRoomForSong(session, limits);
   const mine = session.queue.filter((r) => r.singer.id === input.singer.id);
   if (mine.length >= session.maxQueuedPerSinger) throw Errors.queueLimit(session.maxQueuedPerSinger);
   if (mine.some((r) => sameSong(r, input))) throw Errors.duplicate();
@@ -145,8 +156,9 @@ export function addRequest(
   session: StoredSession,
   input: NewRequest,
   now: Date,
+  limits: NightLimits = DEFAULT_LIMITS,
 ): { session: StoredSession; position: number } {
-  const { queue, index } = placeRequest(session, input, now);
+  const { queue, index } = placeRequest(session, input, now, limits);
   return { session: touch(session, now, { queue }), position: index + 1 };
 }
 
@@ -158,6 +170,8 @@ export interface SongInput {
   link?: string | undefined;
   /** The host names the walk-in singer a request is for; guests request for themselves. */
   singerName?: string | undefined;
+  /** Or the host picks a singer who is already in (a guest who joined by phone) by id. */
+  singerId?: string | undefined;
 }
 
 /**
@@ -171,18 +185,27 @@ export function requestSong(
   input: SongInput,
   ids: { request: string; singer: string },
   now: Date,
+  limits: NightLimits = DEFAULT_LIMITS,
 ): { session: StoredSession; position: number } {
   let singer: StoredSinger;
   let singers = session.singers;
   if (actor.role === 'guest') {
-    if (input.singerName !== undefined) throw Errors.hostOnly();
+    if (input.singerName !== undefined || input.singerId !== undefined) throw Errors.hostOnly();
     singer = actor.singer;
+  } else if (input.singerId !== undefined) {
+    const chosen = session.singers.find((s) => s.id === input.singerId);
+    if (!chosen) throw Errors.singerNotFound();
+    singer = chosen;
   } else {
     if (input.singerName === undefined) throw Errors.invalidInput('the host must name the walk-in singer', 'singerName');
     const known = findWalkIn(session, input.singerName);
     if (known) singer = known;
     else {
-      if (session.status === 'closed') throw Errors.sessionClosed();
+      assertTakesRequests(session);
+      // Someone of that name joined by phone: the host says whether it is them (singerId) or another (an initial).
+      const guest = session.singers.find((s) => sameName(s.name, input.singerName!));
+      if (guest) throw Errors.walkInNameTaken({ id: guest.id, name: guest.name });
+      assertRoomForSinger(session, limits);
       singer = { id: ids.singer, name: input.singerName, keyHash: null, createdAt: now.toISOString() };
       singers = [...singers, singer];
     }
@@ -199,7 +222,7 @@ export function requestSong(
     if (session.songbook !== null && session.requests === 'songbook') throw Errors.notInSongbook();
     request = { id: ids.request, singer: ref, title: input.title, artist: input.artist ?? '', link, ...(session.songbook !== null ? { inSongbook: false } : {}) };
   }
-  const { queue, index } = placeRequest(session, request, now);
+  const { queue, index } = placeRequest(session, request, now, limits);
   const undo =
     actor.role === 'host'
       ? remember(session, now, `walk-in ${singer.name}: ${quoted(request.title)}`, { kind: 'walkIn', requestId: request.id, singerId: singers === session.singers ? null : singer.id })
@@ -281,8 +304,8 @@ export function setHold(session: StoredSession, singerId: string, onHold: boolea
 }
 
 /** Undo the actor's newest undoable action (see undo.ts); 409 nothing_to_undo if there is none. */
-export function undo(session: StoredSession, actor: Actor, now: Date): StoredSession {
-  return touch(session, now, undoChanges(session, actor, now));
+export function undo(session: StoredSession, actor: Actor, now: Date, limits: NightLimits = DEFAULT_LIMITS): StoredSession {
+  return touch(session, now, undoChanges(session, actor, now, limits));
 }
 
 /**

@@ -1,6 +1,8 @@
+import type { NightLimits } from '../config.js';
 import { Errors } from '../errors.js';
 import { sameSong, type SongRequest, type StoredSession, type UndoAction, type UndoEntry } from '../model/session.js';
 import type { Actor } from './auth.js';
+import { assertRoomForSong } from './limits.js';
 import { reflow } from './rotation.js';
 
 /**
@@ -73,9 +75,16 @@ function backToQueue(r: NonNullable<StoredSession['nowSinging']>): SongRequest {
   return request;
 }
 
-function inverse(session: StoredSession, action: UndoAction): Changes {
+function inverse(session: StoredSession, action: UndoAction, limits: NightLimits): Changes {
   switch (action.kind) {
     case 'next': {
+      // The song that came up goes back to a queue that may have filled up meanwhile.
+      if (session.nowSinging && session.queue.length >= limits.queuedSongs) throw Errors.queueFull(limits.queuedSongs);
+      // Nor past its singer's own limit, if they queued more songs meanwhile.
+      const back = session.nowSinging?.singer.id;
+      if (back !== undefined && session.queue.filter((r) => r.singer.id === back).length >= session.maxQueuedPerSinger) {
+        throw Errors.queueLimit(session.maxQueuedPerSinger);
+      }
       // The one that came up goes back to the head; the one that had ended comes back on stage.
       const queue = session.nowSinging ? [backToQueue(session.nowSinging), ...session.queue] : [...session.queue];
       const past = action.ended === null ? undefined : session.history.at(-1);
@@ -87,6 +96,7 @@ function inverse(session: StoredSession, action: UndoAction): Changes {
     }
     case 'cancel': {
       const { request, index } = action;
+      assertRoomForSong(session, limits);
       const mine = session.queue.filter((r) => r.singer.id === request.singer.id);
       if (mine.length >= session.maxQueuedPerSinger) throw Errors.queueLimit(session.maxQueuedPerSinger);
       if (mine.some((r) => sameSong(r, request))) throw Errors.duplicate();
@@ -122,11 +132,11 @@ function inverse(session: StoredSession, action: UndoAction): Changes {
  * The changes that undo this actor's newest undoable action: the host's within 30 minutes, a
  * guest's own cancel within 30 seconds. Entries above it that no longer apply are dropped with it.
  */
-export function undoChanges(session: StoredSession, actor: Actor, now: Date): Changes {
+export function undoChanges(session: StoredSession, actor: Actor, now: Date, limits: NightLimits): Changes {
   const i = findEntry(session, actor, now.getTime());
   if (i === -1) throw Errors.nothingToUndo();
   const entry = session.undo[i]!;
-  const changes = inverse(session, entry.action);
+  const changes = inverse(session, entry.action, limits);
   const by = entry.by;
   // Entries of the same actor above this one were skipped as inapplicable: they go too.
   const undo = session.undo.filter((e, j) => j < i || (j > i && e.by !== by));

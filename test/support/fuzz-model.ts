@@ -15,7 +15,9 @@ export type Op =
   | { op: 'move'; pick: number; position: number }
   | { op: 'settings'; rotation?: 'fair' | 'fifo'; status?: 'open' | 'paused' | 'closed'; maxQueuedPerSinger?: number }
   | { op: 'hold'; pick: number; by: 'self' | 'host' | 'stranger'; on: boolean }
-  | { op: 'undo'; by: 'host' | 'guest'; pick: number };
+  | { op: 'undo'; by: 'host' | 'guest'; pick: number }
+  | { op: 'joins'; open: boolean }
+  | { op: 'removeSinger'; pick: number; by: 'host' | 'guest' };
 
 // Names and titles from small sets, so walk-ins are reused and duplicates happen; case and accent
 // variants check how names and songs are compared.
@@ -39,7 +41,22 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { arbitrary: fc.record({ op: fc.constant('hold' as const), pick: fc.nat(9), by: fc.constantFrom('self', 'host', 'stranger'), on: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('undo' as const), by: fc.constantFrom('host', 'host', 'guest'), pick: fc.nat(9) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('joins' as const), open: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('removeSinger' as const), pick: fc.nat(9), by: fc.constantFrom('host', 'host', 'guest') }), weight: 1 },
 );
+
+/** A busy night: mostly joins and requests, some nexts, so long sequences run into every limit. */
+export const busyOpArb: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.record({ op: fc.constant('join' as const), name: fc.constantFrom('Ann', 'Bob', 'Cleo', 'Dan', 'Eve', 'Fay', 'ann') }), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant('request' as const), who: fc.nat(9), title: titles, artist: artists }), weight: 8 },
+  { arbitrary: fc.record({ op: fc.constant('walkIn' as const), name: fc.constantFrom('Walt', 'Vera', 'Ann'), title: titles }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('next' as const), outcome: fc.constantFrom('sung', 'skipped'), guard: fc.constant('none' as const) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('undo' as const), by: fc.constant('host' as const), pick: fc.nat(9) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('removeSinger' as const), pick: fc.nat(9), by: fc.constant('host' as const) }), weight: 1 },
+);
+
+/** The night's limits the fuzzed server runs with: small, so sequences reach them. */
+export const FUZZ_LIMITS = { singersPerNight: 4, queuedSongs: 6, songsPerNight: 10, pushPerSinger: 2 } as const;
 
 interface MSinger {
   id: string;
@@ -61,7 +78,7 @@ interface MPast {
   outcome: 'sung' | 'skipped';
 }
 
-const sameName = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+const sameName = (a: string, b: string) => a.replace(/\s/g, '').localeCompare(b.replace(/\s/g, ''), undefined, { sensitivity: 'accent' }) === 0;
 const song = (title: string, artist: string) => [title, artist].map((s) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase()).join('\n');
 
 /** What the API should answer: a status and, for errors, the code. */
@@ -83,6 +100,7 @@ export class SessionModel {
   highestLimit = 3;
   rotation: 'fair' | 'fifo' = 'fair';
   status: 'open' | 'paused' | 'closed' = 'open';
+  joinsOpen = true;
   /**
    * Only requests, cancels, removes and nexts under fair rotation (no move, fifo, hold or undo):
    * then rounds must never go down along the queue after position 1.
@@ -106,10 +124,29 @@ export class SessionModel {
     return this.queue.filter((r) => r.singer.id === singerId);
   }
 
-  /** The answer to a request by `singer` (undefined: a walk-in not yet created). */
-  expectRequest(singer: MSinger | undefined, title: string, artist: string): Expected & { index?: number } {
+  /** Songs of tonight: sung or skipped, on stage, queued. */
+  songsTonight(): number {
+    return this.history.length + (this.nowSinging ? 1 : 0) + this.queue.length;
+  }
+
+  /** The answer to a phone joining as `name`. */
+  expectJoin(name: string): Expected {
     if (this.status === 'closed') return { status: 409, code: 'session_closed' };
     if (this.status === 'paused') return { status: 409, code: 'session_paused' };
+    if (!this.joinsOpen) return { status: 409, code: 'joins_closed' };
+    if (this.singers.length >= FUZZ_LIMITS.singersPerNight) return { status: 409, code: 'session_full' };
+    if (this.singers.some((s) => sameName(s.name, name.trim()))) return { status: 409, code: 'name_taken' };
+    return { status: 201 };
+  }
+
+  /** The answer to a request by `singer` (undefined: a walk-in not yet created, named `walkIn`). */
+  expectRequest(singer: MSinger | undefined, title: string, artist: string, walkIn = ''): Expected & { index?: number } {
+    if (this.status === 'closed') return { status: 409, code: 'session_closed' };
+    if (this.status === 'paused') return { status: 409, code: 'session_paused' };
+    if (!singer && this.singers.some((s) => sameName(s.name, walkIn.trim()))) return { status: 409, code: 'name_taken' };
+    if (!singer && this.singers.length >= FUZZ_LIMITS.singersPerNight) return { status: 409, code: 'session_full' };
+    if (this.queue.length >= FUZZ_LIMITS.queuedSongs) return { status: 409, code: 'queue_full' };
+    if (this.songsTonight() >= FUZZ_LIMITS.songsPerNight) return { status: 409, code: 'night_full' };
     const mine = singer ? this.mine(singer.id) : [];
     if (mine.length >= this.limit) return { status: 409, code: 'queue_limit' };
     if (mine.some((r) => r.song === song(title, artist))) return { status: 409, code: 'duplicate_request' };
@@ -170,6 +207,14 @@ export class SessionModel {
     this.status = state.status;
   }
 
+  /** The host removed a singer: their songs go; one who sang stays, without a key (a walk-in's record). */
+  removeSinger(singerId: string): void {
+    this.queue = this.queue.filter((r) => r.singer.id !== singerId);
+    this.held.delete(singerId);
+    const sang = this.stageSinger === singerId || this.past.some((p) => p.singer.id === singerId);
+    this.singers = sang ? this.singers.map((s) => (s.id === singerId ? { ...s, key: null } : s)) : this.singers.filter((s) => s.id !== singerId);
+  }
+
   settings(patch: Extract<Op, { op: 'settings' }>): void {
     if (patch.rotation) this.rotation = patch.rotation;
     if (patch.status) this.status = patch.status;
@@ -214,7 +259,7 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
   switch (op.op) {
     case 'join': {
       const reply = await api(url, 'POST', `${base}/singers`, { name: op.name });
-      expect(reply, model.status === 'closed' ? { status: 409, code: 'session_closed' } : { status: 201 });
+      expect(reply, model.expectJoin(op.name));
       if (reply.status === 201) model.singers.push({ id: reply.body.singer.id, name: reply.body.singer.name, key: reply.body.guestKey });
       return;
     }
@@ -224,7 +269,7 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
       const singer = op.op === 'walkIn' ? model.walkIn(op.name) : guests[op.who % Math.max(1, guests.length)];
       if (op.op === 'request' && !singer) return;
       const artist = op.op === 'request' ? op.artist : '';
-      const expected = model.expectRequest(singer, op.title, artist);
+      const expected = model.expectRequest(singer, op.title, artist, op.op === 'walkIn' ? op.name : '');
       const body = op.op === 'walkIn' ? { title: op.title, singerName: op.name } : { title: op.title, artist };
       const reply = await api(url, 'POST', `${base}/requests`, body, op.op === 'walkIn' ? hostKey : singer!.key);
       expect(reply, expected);
@@ -312,11 +357,16 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
       const undoing = op.by === 'host' ? (before.undo?.label as string | undefined) : undefined;
       // What an undo gives is the inverse applied to the queue as it is: the model takes the
       // server's word for the queue, and checks the answer and the invariants.
-      const restoring = undoing === undefined || undoing.startsWith('remove') ? ['queue_limit', 'duplicate_request', 'nothing_to_undo'] : [];
+      const full = ['queue_full', 'night_full'];
+      const restoring = undoing === undefined || undoing.startsWith('remove') ? ['queue_limit', 'duplicate_request', 'nothing_to_undo', ...full] : /^(next|skip|start with)\b/.test(undoing) ? ['queue_limit', ...full] : [];
       if (strict && op.by === 'host') {
         if (undoing === undefined) expect(reply, { status: 409, code: 'nothing_to_undo' });
         else assert.ok(reply.status === 200 || restoring.includes(reply.body?.error?.code), `undo ${undoing} -> ${reply.status}`);
-      } else assert.ok(reply.status === 200 || ['queue_limit', 'duplicate_request', 'nothing_to_undo'].includes(reply.body?.error?.code));
+      } else {
+        // Racing a removal, a guest's key may be gone by the time the undo lands.
+        const gone = !strict && reply.body?.error?.code === 'unauthorized';
+        assert.ok(reply.status === 200 || gone || ['queue_limit', 'duplicate_request', 'nothing_to_undo', ...full].includes(reply.body?.error?.code));
+      }
       if (reply.status !== 200) return;
       if (reply.body.singerCount < model.singers.length) {
         // Undoing a walk-in took the singer it had added.
@@ -327,6 +377,28 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
       }
       model.resync(reply.body);
       model.fairKept = false;
+      return;
+    }
+    case 'joins': {
+      const reply = await api(url, 'PATCH', base, { joinsOpen: op.open }, hostKey);
+      expect(reply, { status: 200 });
+      if (reply.status === 200) model.joinsOpen = op.open;
+      return;
+    }
+    case 'removeSinger': {
+      const singer = model.singers[op.pick % Math.max(1, model.singers.length)];
+      if (!singer) return;
+      const stranger = model.guests().find((g) => g.id !== singer.id);
+      const key = op.by === 'host' ? hostKey : stranger?.key;
+      if (!key) return;
+      const reply = await api(url, 'DELETE', `${base}/singers/${singer.id}`, undefined, key);
+      expect(reply, op.by === 'host' ? { status: 200 } : { status: 403, code: 'forbidden' });
+      if (reply.status !== 200) return;
+      model.removeSinger(singer.id);
+      if (strict) {
+        assert.deepEqual(reply.body.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id), 'their songs are gone, the others stay in order');
+        assert.equal(reply.body.singerCount, model.singers.length);
+      }
     }
   }
 }
