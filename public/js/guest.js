@@ -241,6 +241,29 @@ function renderQueue(state) {
 }
 
 /**
+ * What a guest is told when the night has no room for them or their song, or their name is taken:
+ * what happened and what they can do, in the guest's words rather than the API's.
+ * @param {unknown} err
+ */
+function sentenceFor(err) {
+  if (!(err instanceof ApiError)) return messageFor(err);
+  switch (err.code) {
+    case 'session_full':
+      return 'Sorry, tonight is full: no more singers can join. Ask the host to add your song.';
+    case 'joins_closed':
+      return 'The host has closed joining for tonight. Ask the host to add your song.';
+    case 'queue_full':
+      return 'The queue is full right now. Try again once a few songs have been sung.';
+    case 'night_full':
+      return "Tonight's song list is full. Ask the host: they can start a new night.";
+    case 'name_taken':
+      return `There's already a ${String(err.details.name ?? 'singer of that name')}: add an initial?`;
+    default:
+      return messageFor(err);
+  }
+}
+
+/**
  * @param {HTMLElement} el @param {string} text
  * @param {unknown} [cause] the error behind the text: it goes once that is no longer so (clearGone)
  */
@@ -331,12 +354,28 @@ async function send(body, onAdded) {
       stale = false;
       say(errorBox, 'This phone is no longer signed in to this night. Enter your name again.');
       inputs.name.focus();
+    } else if (err instanceof ApiError && err.code === 'name_taken') {
+      // Someone else sings as that name tonight: this guest picks another, starting from theirs.
+      if (me) {
+        inputs.name.value = me.name;
+        forgetGuest(sessionId);
+        me = null;
+        stale = false;
+      }
+      say(errorBox, sentenceFor(err), err);
+      inputs.name.setAttribute('aria-invalid', 'true');
+      if (live.state) render(live.state, live.state);
+      inputs.name.focus();
+      inputs.name.setSelectionRange(inputs.name.value.length, inputs.name.value.length);
+      errorBox.scrollIntoView({ block: 'nearest' });
     } else {
-      say(errorBox, messageFor(err), err);
+      say(errorBox, sentenceFor(err), err);
       const field = err instanceof ApiError ? err.field : undefined;
       const input = field === 'songId' ? byId('song-q', HTMLInputElement) : field && field in inputs ? inputs[/** @type {keyof typeof inputs} */ (field)] : undefined;
       input?.setAttribute('aria-invalid', 'true');
       input?.focus();
+      // A refusal (the night or the queue is full) must be read where the guest is looking.
+      errorBox.scrollIntoView({ block: 'nearest' });
     }
   } finally {
     sending = false;
@@ -403,7 +442,21 @@ byId('rejoin-button').addEventListener('click', async () => {
       say(byId('request-done'), `You're in for tonight as ${me.name}. Add a song!`);
     }
   } catch (err) {
-    say(errorBox, messageFor(err), err);
+    if (err instanceof ApiError && err.code === 'name_taken') {
+      // Tonight someone else has that name: the song form asks for another one.
+      inputs.name.value = me.name;
+      forgetGuest(sessionId);
+      me = null;
+      stale = false;
+      card.open = true;
+      say(byId('request-error'), sentenceFor(err), err);
+      inputs.name.setAttribute('aria-invalid', 'true');
+      sending = false;
+      if (live.state) render(live.state, live.state);
+      inputs.name.focus();
+      return;
+    }
+    say(errorBox, sentenceFor(err), err);
   } finally {
     sending = false;
     if (live.state) render(live.state, live.state);
@@ -446,7 +499,7 @@ queueList.addEventListener('click', async (event) => {
       stale = true;
       if (live.state) render(live.state, live.state);
     }
-    say(errorBox, messageFor(err), err);
+    say(errorBox, sentenceFor(err), err);
     button.disabled = false;
     button.textContent = 'Cancel';
   }

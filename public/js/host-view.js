@@ -96,3 +96,38 @@ export function renderSide(state) {
     ),
   );
 }
+
+/**
+ * @typedef {{ id: string, name: string, byPhone: boolean, queued: number, sung: number, onStage: boolean, onHold: boolean }} RosterSinger
+ * @typedef {{ version: number, joinsOpen: boolean, limits: { singersPerNight: number, queuedSongs: number, songsPerNight: number }, singers: RosterSinger[] }} Roster
+ */
+
+/** Tonight's singers (the host's list, GET /singers) and whether new phones may join. @param {Roster} roster */
+export function renderSingers(roster) {
+  const { singers, limits } = roster;
+  byId('singers-count').textContent = `(${singers.length} of ${limits.singersPerNight})`;
+  byId('singers-empty').hidden = singers.length > 0;
+  for (const input of document.querySelectorAll('input[name="joins"]')) {
+    if (input instanceof HTMLInputElement) input.checked = input.value === (roster.joinsOpen ? 'open' : 'closed');
+  }
+  byId('joins-note').textContent = roster.joinsOpen
+    ? singers.length >= limits.singersPerNight
+      ? 'Tonight is full: no new phone can join. Remove a singer who left to make room.'
+      : 'Anyone with the code can join while requests are open.'
+    : 'Joining is closed: singers already in keep singing, and you can still add walk-ins.';
+  const list = byId('singers');
+  keepFocus(list, () =>
+    list.replaceChildren(
+      ...singers.map((s) => {
+        const songs = [s.onStage ? 'on stage' : '', s.queued > 0 ? `${s.queued} queued` : '', s.sung > 0 ? `${s.sung} sung` : '', s.onHold ? 'on hold' : '']
+          .filter(Boolean)
+          .join(' · ');
+        return h('li', { class: 'item', 'data-key': s.id },
+          h('div', { class: 'what' },
+            h('p', { class: 'singer' }, s.name),
+            h('p', { class: 'muted small' }, `${s.byPhone ? 'by phone' : 'walk-in'}${songs ? ` · ${songs}` : ''}`)),
+          h('button', { class: 'button small danger', type: 'button', 'data-action': 'remove-singer', 'data-id': s.id, 'data-name': s.name, 'data-queued': String(s.queued), 'data-needs-key': true, 'aria-label': `Remove ${s.name} and their queued songs` }, 'Remove'));
+      }),
+    ),
+  );
+}

@@ -3,7 +3,7 @@ import { api, ApiError, messageFor } from './api.js';
 import { bareUrl, byId, sessionIdFromPath } from './dom.js';
 import { dropGone, noteCause } from './gone.js';
 import { wireSwitches } from './host-switches.js';
-import { renderQueue, renderSide, renderStage } from './host-view.js';
+import { renderQueue, renderSide, renderSingers, renderStage } from './host-view.js';
 import { LiveSession, showLinkStatus } from './live.js';
 import { wireNights } from './nights.js';
 import { flag, hostEntry, saveHost, setFlag } from './saved.js';
@@ -21,6 +21,11 @@ let keyChecking = false;
 const editing = new Set();
 /** An action is on its way: further taps wait until it is answered. */
 let busy = false;
+/** @typedef {import('./host-view.js').Roster} Roster */
+/** Tonight's singers as last fetched, and the state version a fetch is for. */
+let roster = /** @type {Roster | null} */ (null);
+let rosterWanted = 0;
+let rosterLoading = false;
 
 /**
  * The key arrives in the fragment (never sent to the server, so never in a log), at load or pasted
@@ -100,6 +105,7 @@ function render(state) {
   showSwitches();
   renderSongbook(state);
   renderNights(state);
+  refreshRoster(state.version);
   if (!editing.has('rename')) byId('rename', HTMLInputElement).value = state.name;
   if (!editing.has('max-queued')) byId('max-queued', HTMLInputElement).value = String(state.maxQueuedPerSinger);
   if (hostKey && hostEntry(sessionId)?.name !== state.name) saveHost(sessionId, { key: hostKey, name: state.name });
@@ -181,13 +187,42 @@ async function act(errorId, action) {
     box.textContent =
       err instanceof ApiError && (err.code === 'unauthorized' || err.code === 'forbidden')
         ? "This device's host key does not fit this night. Open the host link you saved."
-        : messageFor(err);
+        : err instanceof ApiError && err.code === 'session_full'
+          ? 'Tonight is full: no more singers fit in this night. Remove a singer who left to make room, or add the song for someone already in.'
+          : messageFor(err);
     noteCause(box, err);
     box.hidden = false;
     return false;
   } finally {
     busy = false;
     if (live.state) render(live.state);
+  }
+}
+
+/**
+ * The singers' list is the host's alone (the public state has only their count): fetched again
+ * whenever the state's version moves, one fetch at a time, the newest version winning.
+ * @param {number} version
+ */
+async function refreshRoster(version) {
+  if (!hostKey || (roster && roster.version >= version)) return;
+  rosterWanted = Math.max(rosterWanted, version);
+  if (rosterLoading) return;
+  rosterLoading = true;
+  try {
+    while (hostKey && (!roster || roster.version < rosterWanted)) {
+      const wanted = rosterWanted;
+      const got = /** @type {Roster} */ (await api('GET', `${base}/singers`, { key: hostKey }));
+      roster = got;
+      renderSingers(got);
+      applyKeyState();
+      // The list answers with the durable state, which may trail the live one by a moment.
+      if (got.version < wanted) break;
+    }
+  } catch {
+    // A wrong key or a hiccup: the list stays as it was; the next state tries again.
+  } finally {
+    rosterLoading = false;
   }
 }
 
@@ -210,6 +245,23 @@ byId('queue').addEventListener('click', (event) => {
     void act('queue-error', (key) => api(action === 'hold' ? 'POST' : 'DELETE', `${base}/singers/${singer}/hold`, { key }));
   } else if (action === 'remove') void act('queue-error', (key) => api('DELETE', path, { key }));
   else void act('queue-error', (key) => api('PATCH', path, { key, body: { position: Number(position) } }));
+});
+
+for (const input of document.querySelectorAll('input[name="joins"]')) {
+  input.addEventListener('change', () => {
+    if (input instanceof HTMLInputElement && input.checked) {
+      void act('singers-error', (key) => api('PATCH', base, { key, body: { joinsOpen: input.value === 'open' } }));
+    }
+  });
+}
+
+byId('singers').addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button[data-action="remove-singer"]') : null;
+  if (!(button instanceof HTMLButtonElement)) return;
+  const { id, name, queued } = button.dataset;
+  const songs = Number(queued) === 1 ? ' and their queued song' : Number(queued) > 1 ? ` and their ${queued} queued songs` : '';
+  if (!confirm(`Remove ${name}${songs}? Their phone can no longer add songs.`)) return;
+  void act('singers-error', (key) => api('DELETE', `${base}/singers/${id}`, { key }));
 });
 
 const settings = byId('settings-form', HTMLFormElement);
@@ -253,10 +305,60 @@ walkin.addEventListener('submit', async (event) => {
   /** @type {Record<string, string>} */
   const body = { singerName: name.value.trim(), title: title.value.trim() };
   if (artist.value.trim()) body.artist = artist.value.trim();
-  if (await act('walkin-error', (key) => api('POST', `${base}/requests`, { key, body }))) {
-    walkin.reset();
-    name.focus();
+  byId('walkin-same').hidden = true;
+  await addWalkIn(body);
+});
+
+/**
+ * Send a walk-in's song. Named like a guest who joined by phone, the server asks who it is: the
+ * host says "the same" (the song goes on that guest's list) or adds an initial for someone else.
+ * @param {Record<string, string>} body
+ */
+async function addWalkIn(body) {
+  /** @type {unknown} */
+  let refused = null;
+  const ok = await act('walkin-error', async (key) => {
+    try {
+      return await api('POST', `${base}/requests`, { key, body });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'name_taken' && err.details.singer)) throw err;
+      refused = err;
+      return null;
+    }
+  });
+  if (refused instanceof ApiError) {
+    const singer = /** @type {{ id: string, name: string }} */ (refused.details.singer);
+    byId('walkin-same-text').textContent = `${singer.name} joined by phone. Is this the same ${singer.name}?`;
+    const yes = byId('walkin-same-yes', HTMLButtonElement);
+    yes.textContent = `Same person: add to ${singer.name}'s songs`;
+    yes.dataset.singer = singer.id;
+    byId('walkin-same').hidden = false;
+    applyKeyState();
+    yes.focus();
+    return;
   }
+  if (ok) {
+    walkin.reset();
+    byId('walkin-name', HTMLInputElement).focus();
+  }
+}
+
+byId('walkin-same-yes').addEventListener('click', async () => {
+  const title = byId('walkin-title', HTMLInputElement).value.trim();
+  const artist = byId('walkin-artist', HTMLInputElement).value.trim();
+  /** @type {Record<string, string>} */
+  const body = { singerId: byId('walkin-same-yes').dataset.singer ?? '', title };
+  if (artist) body.artist = artist;
+  byId('walkin-same').hidden = true;
+  await addWalkIn(body);
+});
+
+byId('walkin-same-no').addEventListener('click', () => {
+  byId('walkin-same').hidden = true;
+  const name = byId('walkin-name', HTMLInputElement);
+  name.value = `${name.value.trim()} `;
+  name.focus();
+  name.setSelectionRange(name.value.length, name.value.length);
 });
 
 byId('copy-link').addEventListener('click', async () => {
