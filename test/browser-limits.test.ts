@@ -111,7 +111,7 @@ describe('limits in the pages', () => {
     await expectText(host, '#singers-count', /^\(2 of 300\)$/);
     await expectText(host, '#singers', /Maya.*by phone · 1 queued/s);
 
-    await host.locator('#joins-group').getByText('Closed').click();
+    await host.getByText('Joining closed').click();
     await expectText(host, '#joins-note', /Joining is closed/);
     const refused = await request(app.app).post(`/api/sessions/${s.id}/singers`).send({ name: 'Late' });
     assert.equal(refused.body.error.code, 'joins_closed');
