@@ -159,11 +159,13 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     });
 
     // Guests: join, request songs, now and then cancel one; some leave and a new phone joins.
+    let phones = 0;
     const guests = sessions.flatMap((session) =>
       Array.from({ length: guestsPerSession }, async () => {
         await sleep(between(0, 2000));
         while (running()) {
-          const joined = await call('POST', `/api/sessions/${session.id}/singers`, { name: `Guest ${Math.floor(Math.random() * 1000)}` });
+          // Names are unique within a night (a second "Guest 7" is asked for an initial): one number per phone.
+          const joined = await call('POST', `/api/sessions/${session.id}/singers`, { name: `Guest ${(phones += 1)}` });
           if (!joined) return;
           session.acked.singers.add(joined.body.singer.id);
           const key = joined.body.guestKey as string;

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Express } from 'express';
 import request from 'supertest';
+import webpush from 'web-push';
 import { loadConfig, type NightLimits } from '../server/config.js';
 import { DEFAULT_LIMITS } from '../server/sessions/limits.js';
 import { bearer, buildApp, createSession, joinAs, queueOf, requestSong, tempDataDir } from './support/app.js';
+import { browserSubscription } from './support/push-service.js';
 
 type Res = { status: number; body: { error?: { code: string; message: string; field?: string; name?: string; singer?: { id: string; name: string } } } };
 function expectError(res: Res, code: string, status = 409): void {
@@ -239,6 +241,33 @@ describe('the host removes a singer, an operator removes a session', () => {
     assert.equal(existsSync(path.join(dataDir, 'qr-codes', `${s.id}.png`)), false);
     expectError(await request(app).delete(`/api/admin/sessions/${s.id}`).set(bearer(TOKEN)), 'session_not_found', 404);
     await request(app).get(`/api/sessions/${other.id}`).expect(200);
+  });
+});
+
+describe('push subscriptions per singer', () => {
+  it('MAX_PUSH_SUBSCRIPTIONS_PER_SINGER keeps the newest phones; lowered, a singer stored with more still loads and the next phone trims them', async (t) => {
+    const dataDir = await tempDataDir(t);
+    const pushApp = (pushPerSinger: number) =>
+      buildApp(t, {
+        dataDir,
+        config: { limits: { ...DEFAULT_LIMITS, pushPerSinger }, push: { publicKey: undefined, privateKey: undefined, subject: 'mailto:tests@example.org', allowLocalEndpoints: true } },
+        vapidKeys,
+      });
+    const vapidKeys = webpush.generateVAPIDKeys();
+    const first = await pushApp(5);
+    const s = await createSession(first.app);
+    const ana = await joinAs(first.app, s.id, 'Ana');
+    const put = (app: Express, n: number) =>
+      request(app).put(`/api/sessions/${s.id}/singers/${ana.id}/push`).set(bearer(ana.key)).send(browserSubscription(`https://127.0.0.1:9/push/${n}`).json).expect(204);
+    for (const n of [1, 2, 3, 4, 5, 6]) await put(first.app, n);
+    const endpoints = (app: Awaited<ReturnType<typeof pushApp>>) => app.store.latest(s.id)!.singers[0]!.push?.map((p) => p.endpoint.slice(-1));
+    assert.deepEqual(endpoints(first), ['2', '3', '4', '5', '6']);
+    await first.close();
+
+    const second = await pushApp(2);
+    assert.deepEqual(endpoints(second), ['2', '3', '4', '5', '6'], 'stored over the lowered limit, still loaded whole');
+    await put(second.app, 7);
+    assert.deepEqual(endpoints(second), ['6', '7']);
   });
 });
 

@@ -9,7 +9,7 @@ import { TIMEOUT_MS } from './fuzz-requests.js';
 export type Op =
   | { op: 'join'; name: string }
   | { op: 'request'; who: number; title: string; artist: string }
-  | { op: 'walkIn'; name: string; title: string }
+  | { op: 'walkIn'; name: string; title: string; sameAs: boolean }
   | { op: 'cancel'; pick: number; by: 'owner' | 'host' | 'stranger' | 'current' }
   | { op: 'next'; outcome: 'sung' | 'skipped'; guard: 'none' | 'right' | 'wrong' }
   | { op: 'move'; pick: number; position: number }
@@ -28,7 +28,7 @@ const artists = fc.constantFrom('', 'Toto', 'TOTO', 'Adele');
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('join' as const), name: names }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('request' as const), who: fc.nat(9), title: titles, artist: artists }), weight: 6 },
-  { arbitrary: fc.record({ op: fc.constant('walkIn' as const), name: names, title: titles }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('walkIn' as const), name: names, title: titles, sameAs: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('cancel' as const), pick: fc.nat(20), by: fc.constantFrom('owner', 'host', 'stranger', 'current') }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('next' as const), outcome: fc.constantFrom('sung', 'skipped'), guard: fc.constantFrom('none', 'right', 'wrong') }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('move' as const), pick: fc.nat(20), position: fc.integer({ min: 1, max: 40 }) }), weight: 1 },
@@ -49,7 +49,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
 export const busyOpArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('join' as const), name: fc.constantFrom('Ann', 'Bob', 'Cleo', 'Dan', 'Eve', 'Fay', 'ann') }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('request' as const), who: fc.nat(9), title: titles, artist: artists }), weight: 8 },
-  { arbitrary: fc.record({ op: fc.constant('walkIn' as const), name: fc.constantFrom('Walt', 'Vera', 'Ann'), title: titles }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('walkIn' as const), name: fc.constantFrom('Walt', 'Vera', 'Ann'), title: titles, sameAs: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('next' as const), outcome: fc.constantFrom('sung', 'skipped'), guard: fc.constant('none' as const) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('undo' as const), by: fc.constant('host' as const), pick: fc.nat(9) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('removeSinger' as const), pick: fc.nat(9), by: fc.constant('host' as const) }), weight: 1 },
@@ -271,8 +271,21 @@ export async function apply({ url, id, hostKey, model, strict }: Target, op: Op)
       const artist = op.op === 'request' ? op.artist : '';
       const expected = model.expectRequest(singer, op.title, artist, op.op === 'walkIn' ? op.name : '');
       const body = op.op === 'walkIn' ? { title: op.title, singerName: op.name } : { title: op.title, artist };
-      const reply = await api(url, 'POST', `${base}/requests`, body, op.op === 'walkIn' ? hostKey : singer!.key);
+      let reply = await api(url, 'POST', `${base}/requests`, body, op.op === 'walkIn' ? hostKey : singer!.key);
       expect(reply, expected);
+      // A walk-in named like a phone guest: the host says it is them, and the song goes on their list.
+      if (op.op === 'walkIn' && op.sameAs && reply.body?.error?.code === 'name_taken') {
+        const guest = model.singers.find((s) => s.id === reply.body.error.singer?.id);
+        if (strict) assert.ok(guest && guest.key !== null && sameName(guest.name, op.name), 'name_taken names the phone guest');
+        if (!guest) return;
+        const again = model.expectRequest(guest, op.title, '');
+        reply = await api(url, 'POST', `${base}/requests`, { title: op.title, singerId: guest.id }, hostKey);
+        expect(reply, again);
+        if (reply.status !== 201) return;
+        if (strict) assert.equal(reply.body.position, again.index! + 1, 'fair or fifo position for the guest the host named');
+        model.addRequest(reply.body.position - 1, reply.body.request.id, guest.id, op.title, '');
+        return;
+      }
       if (reply.status !== 201) return;
       if (strict) assert.equal(reply.body.position, expected.index! + 1, `fair or fifo position for ${JSON.stringify(op)}`);
       const singerId = reply.body.request.singer.id as string;
