@@ -11,7 +11,7 @@ const testDir = path.join(here, '..', 'test');
 /** Every suite that goes through the store: the API, queue, events, songbook, nights, fuzz, and PostgreSQL's own. */
 export const PG_SUITES = [
   'api', 'errors', 'names', 'sse', 'turns', 'queue', 'rotation', 'undo-hold', 'nights', 'songbook-api', 'pages', 'qr', 'health',
-  'ops-admin', 'fuzz', 'pg-store', 'pg-instances', 'pg-move-store',
+  'ops-admin', 'limits', 'fuzz', 'pg-store', 'pg-instances', 'pg-move-store',
 ];
 
 const cluster = await startPgCluster();

@@ -173,7 +173,7 @@ describe('the smaller faults of a night, in the browser', () => {
     patches.length = 0;
     await page.getByLabel('Paused').focus();
     await page.keyboard.press('ArrowRight');
-    assert.equal(await page.getByLabel('Closed').isChecked(), true);
+    assert.equal(await page.getByLabel('Closed', { exact: true }).isChecked(), true);
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByLabel('Open', { exact: true }).isChecked(), true);
     await expectText(page, '#status-pill', /^Requests open$/);

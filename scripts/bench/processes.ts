@@ -199,6 +199,9 @@ export async function startProjectServer(options: ProjectServerOptions): Promise
       RATE_LIMIT: 'off',
       LOG_LEVEL: 'warn',
       ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+      // The write scenarios pile thousands of guests into a few sessions: far past one real night.
+      MAX_SINGERS_PER_NIGHT: '10000',
+      MAX_SONGS_PER_NIGHT: '100000',
       ...options.env,
     },
   });
