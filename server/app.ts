@@ -83,7 +83,7 @@ function degradedReason(store: SessionStore, atStart: string | null): string | n
 
 export function createApp({ config, store, hub, qr, changes, songbooks, songbookWorker, push, log, now, publicDir = path.join(ROOT, 'public'), degraded = null }: AppDeps): Express {
   const app = express();
-  const limits = createLimiters(config.rateLimits);
+  const limits = createLimiters(config.rateLimits, { find: (id) => store.latest(id) ?? store.get(id), clientIpHeader: config.clientIpHeader });
 
   app.set('trust proxy', config.trustProxy);
   app.set('x-powered-by', false);
@@ -117,6 +117,8 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   // Before the API's small body limit: an import carries the whole store.
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
   app.use('/api', limits.api, express.json({ limit: config.bodyLimitBytes, strict: true }));
+  // Every place a session code is looked up: unknown codes count, so the pages are no lookup oracle.
+  app.use(['/api/sessions/:id', '/s/:id', '/host/:id', '/display/:id', '/print/:id', '/qr-codes/:file'], limits.misses);
   app.use(sessionRoutes({ config, store, hub, changes, songbooks, limits, now }));
   app.use(songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }));
   app.use(nightRoutes({ config, store, changes, now }));

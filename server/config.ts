@@ -9,6 +9,25 @@ export interface RateLimits {
   joinPerMinute: number;
   requestPerMinute: number;
   apiPerMinute: number;
+  /** Joins per device (the id the page keeps) per minute; a join without one counts per address at this rate. */
+  joinPerDevicePerMinute: number;
+  /** Joins into one session per minute, from everyone. */
+  joinPerSessionPerMinute: number;
+  /** The host's walk-in requests per host key per minute: not the guests' budget. */
+  walkInPerMinute: number;
+  /** Unknown session codes one address may look up per minute before every lookup of its answers 429. */
+  missesPerMinute: number;
+}
+
+/** Caps on open event streams; over one, 429 (address, session) or 503 (server) with Retry-After. */
+export interface StreamLimits {
+  perAddress: number;
+  perSession: number;
+  total: number;
+  /** A stream is ended after this long (give or take a tenth) and the page reconnects at once. */
+  maxLifetimeMs: number;
+  /** What Retry-After says over a cap (the page waits this, plus a little at random). */
+  retryAfterSeconds: number;
 }
 
 /** How much one night may hold; new additions past a limit are refused, what is stored stays (sessions/limits.ts). */
@@ -31,6 +50,8 @@ export interface Config {
   dataDir: string;
   publicUrl: string | undefined;
   trustProxy: string | number | boolean;
+  /** A header the trusted proxy sets to the client's address (TRUST_PROXY=fly: Fly-Client-IP); rate limits key on it. */
+  clientIpHeader: string | undefined;
   logLevel: string;
   rateLimits: RateLimits;
   bodyLimitBytes: number;
@@ -51,6 +72,12 @@ export interface Config {
   /** How often the DATA_DIR lock's holder renews it; a newcomer elsewhere waits 3 of these before taking a silent lock. */
   lockHeartbeatMs: number;
   push: PushConfig;
+  /** Bounded work (issue 12): event-stream caps, the bound on connections and the slow-client timeouts. */
+  streams: StreamLimits;
+  /** Open TCP connections the server accepts (`server.maxConnections`), below Fly's hard_limit; 0 = no bound. */
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   limits: NightLimits;
   /** Set: sessions live in PostgreSQL (several instances may share it) instead of DATA_DIR. */
   database: DatabaseConfig | undefined;
@@ -143,13 +170,25 @@ const EnvSchema = z.object({
       })
       .transform((u) => new URL(u).origin),
   ),
-  TRUST_PROXY: optional(z.string()),
+  TRUST_PROXY: optional(z.string().min(1)),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   RATE_LIMIT: optional(flag),
   RATE_LIMIT_CREATE_PER_HOUR: optional(int(1, 1_000_000)),
   RATE_LIMIT_JOIN_PER_MINUTE: optional(int(1, 1_000_000)),
   RATE_LIMIT_REQUEST_PER_MINUTE: optional(int(1, 1_000_000)),
   RATE_LIMIT_API_PER_MINUTE: optional(int(1, 10_000_000)),
+  RATE_LIMIT_JOIN_PER_DEVICE_PER_MINUTE: optional(int(1, 1_000_000)),
+  RATE_LIMIT_JOIN_PER_SESSION_PER_MINUTE: optional(int(1, 1_000_000)),
+  RATE_LIMIT_WALK_IN_PER_MINUTE: optional(int(1, 1_000_000)),
+  RATE_LIMIT_MISSES_PER_MINUTE: optional(int(1, 1_000_000)),
+  SSE_MAX_PER_ADDRESS: optional(int(1, 1_000_000)),
+  SSE_MAX_PER_SESSION: optional(int(1, 1_000_000)),
+  SSE_MAX_STREAMS: optional(int(1, 1_000_000)),
+  SSE_MAX_LIFETIME_MINUTES: optional(int(1, 24 * 60)),
+  SSE_RETRY_AFTER_SECONDS: optional(int(1, 3600)),
+  MAX_CONNECTIONS: optional(int(0, 1_000_000)),
+  HEADERS_TIMEOUT_SECONDS: optional(int(1, 300)),
+  REQUEST_TIMEOUT_SECONDS: optional(int(1, 3600)),
   BODY_LIMIT_BYTES: optional(int(256, 1_048_576)),
   SSE_HEARTBEAT_SECONDS: optional(int(1, 25)),
   SSE_MAX_BUFFER_BYTES: optional(int(16_384, 64 * 1_048_576)),
@@ -189,8 +228,16 @@ const EnvSchema = z.object({
     path: ['VAPID_PRIVATE_KEY'],
   });
 
+/**
+ * Whose forwarding headers to believe. By default only loopback (a proxy on the same machine):
+ * trusting every private range let anyone on a bar's LAN, a Docker or a Kubernetes network pick
+ * their own rate-limit bucket with X-Forwarded-For. `fly`: Fly's proxy is the one hop in front of
+ * the Machine, and it names the client in Fly-Client-IP (https://fly.io/docs/networking/request-headers/);
+ * its X-Forwarded-For ends with the app's own address, not the client's.
+ */
 function parseTrustProxy(value: string | undefined): string | number | boolean {
-  if (value === undefined) return 'loopback, linklocal, uniquelocal';
+  if (value === undefined) return 'loopback';
+  if (value === 'fly') return 1;
   if (value === 'true') return true;
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
@@ -215,13 +262,18 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     dataDir: path.resolve(cwd, e.DATA_DIR ?? (production ? '/data' : './data')),
     publicUrl: e.PUBLIC_URL,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    clientIpHeader: e.TRUST_PROXY === 'fly' ? 'fly-client-ip' : undefined,
     logLevel: e.LOG_LEVEL ?? 'info',
     rateLimits: Object.freeze({
       enabled: e.RATE_LIMIT ?? true,
       createPerHour: e.RATE_LIMIT_CREATE_PER_HOUR ?? 30,
-      joinPerMinute: e.RATE_LIMIT_JOIN_PER_MINUTE ?? 120,
+      joinPerMinute: e.RATE_LIMIT_JOIN_PER_MINUTE ?? 300,
       requestPerMinute: e.RATE_LIMIT_REQUEST_PER_MINUTE ?? 10,
       apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE ?? 1200,
+      joinPerDevicePerMinute: e.RATE_LIMIT_JOIN_PER_DEVICE_PER_MINUTE ?? 5,
+      joinPerSessionPerMinute: e.RATE_LIMIT_JOIN_PER_SESSION_PER_MINUTE ?? 120,
+      walkInPerMinute: e.RATE_LIMIT_WALK_IN_PER_MINUTE ?? 60,
+      missesPerMinute: e.RATE_LIMIT_MISSES_PER_MINUTE ?? 30,
     }),
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 8192,
     sseHeartbeatMs: (e.SSE_HEARTBEAT_SECONDS ?? 20) * 1000,
@@ -242,6 +294,17 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       subject: e.VAPID_SUBJECT ?? (e.PUBLIC_URL !== undefined && realSubject(e.PUBLIC_URL) ? e.PUBLIC_URL : undefined),
       allowLocalEndpoints: e.PUSH_ALLOW_LOCAL_ENDPOINTS ?? false,
     }),
+    // Derived in docs/scaling.md ("Event streams and connections") from the memory a stream was measured to take.
+    streams: Object.freeze({
+      perAddress: e.SSE_MAX_PER_ADDRESS ?? 300,
+      perSession: e.SSE_MAX_PER_SESSION ?? 600,
+      total: e.SSE_MAX_STREAMS ?? 1200,
+      maxLifetimeMs: (e.SSE_MAX_LIFETIME_MINUTES ?? 30) * 60_000,
+      retryAfterSeconds: e.SSE_RETRY_AFTER_SECONDS ?? 30,
+    }),
+    maxConnections: e.MAX_CONNECTIONS ?? 1400,
+    headersTimeoutMs: (e.HEADERS_TIMEOUT_SECONDS ?? 20) * 1000,
+    requestTimeoutMs: (e.REQUEST_TIMEOUT_SECONDS ?? 30) * 1000,
     limits: Object.freeze({
       singersPerNight: e.MAX_SINGERS_PER_NIGHT ?? 300,
       queuedSongs: e.MAX_QUEUED_SONGS ?? 200,

@@ -43,6 +43,49 @@ export function errorFromAnswer(status, data, retryAfterHeader) {
   return new ApiError(status, 'bad_response', `The server answered unexpectedly (HTTP ${status}). Try again in a moment.`);
 }
 
+const DEVICE_KEY = 'karaoke:device';
+/** @type {string | undefined} */
+let device;
+
+/**
+ * A random id this browser keeps (localStorage; for the page's life where storage is refused). The
+ * server counts joins per device, so one phone hammering the join form uses up its own budget, not
+ * the bar's. It names no one: it is made here and sent only with changes.
+ */
+export function deviceId() {
+  if (device) return device;
+  try {
+    device = localStorage.getItem(DEVICE_KEY) ?? undefined;
+  } catch {
+    // Private browsing may refuse storage.
+  }
+  if (!device || !/^[A-Za-z0-9_-]{16,64}$/.test(device)) {
+    // getRandomValues works on plain http too (a bar's LAN), unlike crypto.randomUUID.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    device = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    try {
+      localStorage.setItem(DEVICE_KEY, device);
+    } catch {
+      // Kept in memory for this page.
+    }
+  }
+  return device;
+}
+
+/**
+ * How long the server asks to wait before the next try at `path` (its Retry-After, in seconds), or 0
+ * when it would answer now. For event streams: an EventSource cannot read a refused stream's status,
+ * so the page asks with HEAD, which the server answers as it would the stream.
+ * @param {string} path
+ * @returns {Promise<number>}
+ */
+export async function retryAfter(path) {
+  const res = await fetch(path, { method: 'HEAD', cache: 'no-store' });
+  if (res.ok) return 0;
+  const seconds = Number(res.headers.get('Retry-After'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+}
+
 /**
  * @param {string} method
  * @param {string} path
@@ -54,6 +97,7 @@ export async function api(method, path, { body, key, signal } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers.Authorization = `Bearer ${key}`;
+  if (method !== 'GET') headers['X-Device-Id'] = deviceId();
   let res;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', signal });
