@@ -97,6 +97,13 @@ export const Errors = {
     new HttpError(400, 'push_endpoint_refused', `This push subscription cannot be used: ${why}.`, { field: 'endpoint' }),
   pushUnavailable: () =>
     new HttpError(404, 'push_unavailable', 'Notifications are not set up on this server (it has no VAPID subject). The page keeps you posted while it is open.'),
+  tooManyStreams: (per: 'address' | 'session', retryAfterSeconds: string) =>
+    new HttpError(429, 'too_many_streams',
+      per === 'address' ? 'Too many live screens are open from this network. This one reconnects by itself shortly.' : 'Too many live screens are open for this session. This one reconnects by itself shortly.',
+      { headers: { 'Retry-After': retryAfterSeconds } }),
+  streamsFull: (retryAfterSeconds: string) =>
+    new HttpError(503, 'streams_full', 'The server has as many live screens open as it can hold. This one reconnects by itself shortly.',
+      { headers: { 'Retry-After': retryAfterSeconds } }),
   shuttingDown: () => new HttpError(503, 'shutting_down', 'The server is restarting. Try again in a few seconds.'),
   busy: () =>
     new HttpError(503, 'busy', 'This room is changing faster than the change could be saved. Nothing was changed; try again.', { headers: { 'Retry-After': '1' } }),

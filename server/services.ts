@@ -34,7 +34,13 @@ export function buildServices({
   /** Without keys, or without a VAPID subject in the config, push is off. */
   vapidKeys?: VapidKeys | undefined;
 }): Services {
-  const hub = new EventHub({ heartbeatMs: config.sseHeartbeatMs, maxBufferBytes: config.sseMaxBufferBytes, log });
+  const hub = new EventHub({
+    heartbeatMs: config.sseHeartbeatMs,
+    maxBufferBytes: config.sseMaxBufferBytes,
+    log,
+    caps: config.rateLimits.enabled ? config.streams : undefined,
+    maxLifetimeMs: config.streams.maxLifetimeMs,
+  });
   // A shared database has no DATA_DIR: the PNGs are rendered on demand and kept in memory.
   const qr = store.kind === 'postgres' ? new MemoryQrCodes(config.publicUrl) : new QrCodes(config.dataDir, config.publicUrl);
   const songbookWorker = new SongbookWorker();

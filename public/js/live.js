@@ -1,5 +1,5 @@
 // @ts-check
-import { api, ApiError } from './api.js';
+import { api, ApiError, retryAfter } from './api.js';
 
 /**
  * @typedef {import('./types.js').PublicState} PublicState
@@ -38,6 +38,8 @@ export class LiveSession {
     /** @type {number | undefined} */
     this.retryTimer = undefined;
     this.failures = 0;
+    /** Date.now() before which the server asked not to be asked again (its Retry-After). */
+    this.notBefore = 0;
   }
 
   start() {
@@ -50,7 +52,7 @@ export class LiveSession {
     }
     this.open();
     const wake = () => {
-      if (this.status === 'reconnecting' && this.source === null) this.retryNow();
+      if (this.status === 'reconnecting' && this.source === null && Date.now() >= this.notBefore) this.retryNow();
     };
     window.addEventListener('online', wake);
     document.addEventListener('visibilitychange', () => {
@@ -85,8 +87,12 @@ export class LiveSession {
     this.handlers.onStatus?.(status);
   }
 
+  eventsPath() {
+    return `/api/sessions/${encodeURIComponent(this.sessionId)}/events`;
+  }
+
   open() {
-    const source = new EventSource(`/api/sessions/${encodeURIComponent(this.sessionId)}/events`);
+    const source = new EventSource(this.eventsPath());
     this.source = source;
     source.addEventListener('state', (event) => {
       this.failures = 0;
@@ -94,6 +100,12 @@ export class LiveSession {
       this.apply(JSON.parse(/** @type {MessageEvent<string>} */ (event).data));
     });
     source.addEventListener('deleted', () => this.end());
+    // The stream has lived its time on the server: a new one at once, whose first frame is the
+    // whole state, so nothing is missed and the page never shows "Reconnecting…".
+    source.addEventListener('reconnect', () => {
+      source.close();
+      if (this.source === source) this.open();
+    });
     source.addEventListener('error', () => {
       if (this.status === 'ended') return;
       this.setStatus('reconnecting');
@@ -111,16 +123,30 @@ export class LiveSession {
     this.retryTimer = window.setTimeout(() => this.retryNow(), delay);
   }
 
-  /** Ask once over plain HTTP: a 404 means the session is gone, anything else is worth another try. */
+  /**
+   * Ask once over plain HTTP: a 404 means the session is gone, anything else is worth another try.
+   * A stream refused for a cap (429/503) waits as long as the server's Retry-After says, plus a
+   * little at random so a crowd does not come back at once, instead of the short backoff.
+   */
   async retryNow() {
     clearTimeout(this.retryTimer);
     try {
+      const wait = await retryAfter(this.eventsPath());
+      if (wait > 0) return this.retryIn(wait);
       this.apply(await api('GET', `/api/sessions/${encodeURIComponent(this.sessionId)}`));
       this.open();
     } catch (err) {
       if (err instanceof ApiError && err.code === 'session_not_found') this.end();
+      else if (err instanceof ApiError && err.retryAfter) this.retryIn(err.retryAfter);
       else this.scheduleRetry();
     }
+  }
+
+  /** @param {number} seconds what the server's Retry-After said */
+  retryIn(seconds) {
+    const delay = seconds * 1000 * (1 + Math.random() / 4);
+    this.notBefore = Date.now() + delay;
+    this.retryTimer = window.setTimeout(() => this.retryNow(), delay);
   }
 
   end() {

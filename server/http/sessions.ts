@@ -12,6 +12,7 @@ import { publicState } from '../sessions/view.js';
 import type { SongbookCache } from '../songbook/cache.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
+import { clientAddress } from './rate-limits.js';
 import { changeRouter, sendJson, sessionFor } from './lookup.js';
 import { CreateSessionBody, JoinBody, jsonBody, MoveBody, NextBody, parse, RequestBody, UpdateSessionBody } from './bodies.js';
 
@@ -160,14 +161,18 @@ export function sessionRoutes({ config, store, hub, changes, songbooks, limits, 
     await commitAndSend(res, queue.advance(session, body.outcome ?? 'sung', now(), body.expectedCurrentId));
   });
 
+  const streamAddress = clientAddress(config.clientIpHeader);
   router.get('/api/sessions/:id/events', (req, res) => {
     const session = durable(req.params.id);
-    // HEAD must not open a stream that never ends.
+    // HEAD must not open a stream that never ends; it says whether one would be let in now, with the
+    // same 429/503 and Retry-After, since a page's EventSource cannot read a refusal (public/js/live.js).
     if (req.method === 'HEAD') {
+      const refused = hub.refusal(session.id, streamAddress(req));
+      if (refused) throw refused;
       res.status(200).type('text/event-stream').end();
       return;
     }
-    hub.subscribe(session.id, res, changes.stateFrame(session, now().getTime()));
+    hub.subscribe(session.id, res, changes.stateFrame(session, now().getTime()), streamAddress(req));
   });
 
   return router;
