@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
@@ -25,7 +25,21 @@ function createLogger(config: Readonly<Config>): Logger {
 
 function listen(app: ReturnType<typeof createApp>, config: Readonly<Config>): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    // Long-lived SSE streams are fine; slow request headers and bodies are not. Node looks for
+    // connections past these timeouts every connectionsCheckingInterval (30 s unless told).
+    const server = http.createServer(
+      {
+        headersTimeout: config.headersTimeoutMs,
+        requestTimeout: config.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(5000, config.headersTimeoutMs / 2),
+      },
+      app,
+    );
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   }).catch((err: NodeJS.ErrnoException) => {
     const where = `${config.host}:${config.port}`;
     if (err.code === 'EADDRINUSE') {
@@ -134,9 +148,17 @@ async function main(): Promise<void> {
     await store.close();
     throw err;
   });
-  // Long-lived SSE streams are fine; slow request headers are not.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
+  // Below Fly's hard_limit (fly.toml): past it Node closes new connections at once instead of the
+  // machine running out of memory or file descriptors; Fly's proxy retries them elsewhere or later.
+  if (config.rateLimits.enabled && config.maxConnections > 0) {
+    server.maxConnections = config.maxConnections;
+    let lastWarned = 0;
+    server.on('drop', () => {
+      if (Date.now() - lastWarned < 60_000) return;
+      lastWarned = Date.now();
+      log.warn({ maxConnections: config.maxConnections }, 'refusing new connections: MAX_CONNECTIONS are open');
+    });
+  }
   // The bound port, not the configured one: PORT=0 picks a free port.
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
