@@ -73,17 +73,16 @@ export function deviceId() {
 }
 
 /**
- * How long the server asks to wait before the next try at `path` (its Retry-After, in seconds), or 0
- * when it would answer now. For event streams: an EventSource cannot read a refused stream's status,
- * so the page asks with HEAD, which the server answers as it would the stream.
+ * How the server would answer `path` now, asked with HEAD: its status, and its Retry-After in
+ * seconds (0 when it gave none). For event streams: an EventSource cannot read a refused stream's
+ * status, so the page asks this way, and the server answers HEAD as it would the stream.
  * @param {string} path
- * @returns {Promise<number>}
+ * @returns {Promise<{ status: number, retryAfter: number }>}
  */
-export async function retryAfter(path) {
+export async function probe(path) {
   const res = await fetch(path, { method: 'HEAD', cache: 'no-store' });
-  if (res.ok) return 0;
   const seconds = Number(res.headers.get('Retry-After'));
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+  return { status: res.status, retryAfter: !res.ok && Number.isFinite(seconds) && seconds > 0 ? seconds : 0 };
 }
 
 /**

@@ -1,5 +1,5 @@
 // @ts-check
-import { api, ApiError, retryAfter } from './api.js';
+import { api, ApiError, probe } from './api.js';
 
 /**
  * @typedef {import('./types.js').PublicState} PublicState
@@ -131,8 +131,10 @@ export class LiveSession {
   async retryNow() {
     clearTimeout(this.retryTimer);
     try {
-      const wait = await retryAfter(this.eventsPath());
-      if (wait > 0) return this.retryIn(wait);
+      const stream = await probe(this.eventsPath());
+      if (stream.retryAfter > 0) return this.retryIn(stream.retryAfter);
+      // Gone: asking for its state too would only count a second unknown code against this network.
+      if (stream.status === 404) return this.end();
       this.apply(await api('GET', `/api/sessions/${encodeURIComponent(this.sessionId)}`));
       this.open();
     } catch (err) {
