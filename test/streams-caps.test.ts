@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { describe, it } from 'node:test';
 import { SseParser, type SseEvent } from '../scripts/bench/sse-client.js';
+import { loadConfig } from '../server/config.js';
 import { buildApp, createSession, listen } from './support/app.js';
 
 interface Stream {
@@ -110,5 +111,12 @@ describe('event-stream caps', () => {
     assert.ok(lived >= 350 && lived < 2000, `lived ${Math.round(lived)} ms`);
     assert.deepEqual(stream.events.map((e) => e.event), ['state', 'reconnect']);
     assert.equal(built.hub.connections, 0);
+  });
+
+  it('each cap is a setting', () => {
+    const config = loadConfig({ SSE_MAX_PER_ADDRESS: '7', SSE_MAX_PER_SESSION: '8', SSE_MAX_STREAMS: '9', SSE_MAX_LIFETIME_MINUTES: '2', SSE_RETRY_AFTER_SECONDS: '11', MAX_CONNECTIONS: '12' });
+    assert.deepEqual({ ...config.streams }, { perAddress: 7, perSession: 8, total: 9, maxLifetimeMs: 120_000, retryAfterSeconds: 11 });
+    assert.equal(config.maxConnections, 12);
+    assert.deepEqual({ ...loadConfig({}).streams }, { perAddress: 300, perSession: 600, total: 1200, maxLifetimeMs: 1_800_000, retryAfterSeconds: 30 });
   });
 });
