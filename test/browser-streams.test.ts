@@ -2,9 +2,10 @@
 // instead of hammering, and a stream that lived its time is replaced at once without a gap.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { ConsoleWatch, launchBrowser, phoneContext, screenshot, WAIT_MS } from './support/browser.js';
+import { ARTIFACTS, ConsoleWatch, launchBrowser, phoneContext, screenshot, WAIT_MS } from './support/browser.js';
 import { bearer, buildApp, createSession, listen } from './support/app.js';
 
 /** Every request the page makes to its event stream, with its method and when (ms since the page opened). */
@@ -107,6 +108,12 @@ describe('the pages reconnecting to their event stream', () => {
     const alert = again.page.getByRole('alert').filter({ hasText: /Too many tries\. Wait \d+ seconds/ });
     await alert.first().waitFor({ state: 'visible', timeout: WAIT_MS });
     await screenshot(again.page, 'join-rate-limited-390');
+    await again.page.setViewportSize({ width: 320, height: 640 });
+    await alert.first().scrollIntoViewIfNeeded();
+    const box = await alert.first().boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 320 && box.y >= 0 && box.y + box.height <= 640, 'the sentence fits a 320 px phone');
+    // Where the guest is looking after pressing the button (screenshot() would scroll to the top).
+    await again.page.screenshot({ path: path.join(ARTIFACTS, 'join-rate-limited-320.png') });
 
     const other = await join(await phoneContext(browser), 'Bea');
     assert.notEqual(other.device, first.device);
