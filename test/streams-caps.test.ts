@@ -90,14 +90,19 @@ describe('event-stream caps', () => {
     await ok(b.id, '203.0.113.4');
   });
 
-  it('lets a full bar behind one address in under the default caps', async (t) => {
-    const built = await buildApp(t, { config: { rateLimits: { enabled: true, apiPerMinute: 10_000 } } });
+  it('with the defaults a full bar behind one address gets its 300 streams, and the 301st is refused long before 1,200', async (t) => {
+    const built = await buildApp(t, { config: { rateLimits: { enabled: true } } });
     const { url } = await listen(t, built);
     const s = await createSession(built.app);
-    const streams = await Promise.all(Array.from({ length: 150 }, () => open(`${url}/api/sessions/${s.id}/events`, '203.0.113.9')));
+    const streams: Stream[] = [];
     t.after(() => streams.forEach((x) => x.close()));
+    for (let i = 0; i < 6; i += 1) streams.push(...(await Promise.all(Array.from({ length: 50 }, () => open(`${url}/api/sessions/${s.id}/events`, '203.0.113.9')))));
     assert.ok(streams.every((x) => x.status === 200));
-    assert.equal(built.hub.connections, 150);
+    assert.equal(built.hub.connections, 300);
+    assertRefused(await open(`${url}/api/sessions/${s.id}/events`, '203.0.113.9'), 429, 'too_many_streams', [30, 45]);
+    // The next bar's phones are their own address.
+    streams.push(await open(`${url}/api/sessions/${s.id}/events`, '198.51.100.1'));
+    assert.equal(streams.at(-1)!.status, 200);
   });
 
   it('ends a stream after its lifetime with a reconnect event, so the page opens the next at once', async (t) => {
