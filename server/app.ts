@@ -10,6 +10,7 @@ import type { EventHub } from './events.js';
 import { adminRoutes } from './http/admin.js';
 import { adminCheck } from './http/bearer.js';
 import { healthRoutes, type StoreHealth } from './http/health.js';
+import { historyRoutes } from './http/history.js';
 import { createLimiters } from './http/rate-limits.js';
 import { nightRoutes } from './http/nights.js';
 import { pageRoutes } from './http/pages.js';
@@ -122,6 +123,7 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   app.use(sessionRoutes({ config, store, hub, changes, songbooks, limits, now }));
   app.use(songbookRoutes({ config, store, changes, songbooks, songbookWorker, now }));
   app.use(nightRoutes({ config, store, changes, now }));
+  app.use(historyRoutes({ store }));
   app.use(turnRoutes({ store, changes, limits: config.limits, now }));
   app.use(pushRoutes({ store, changes, push, allowLoopback: config.push.allowLocalEndpoints, perSinger: config.limits.pushPerSinger, now }));
   app.use('/api', () => {

@@ -17,6 +17,7 @@ import { createApp } from '../server/app.js';
 import { testConfig } from '../server/config.js';
 import type { EventHub } from '../server/events.js';
 import { sessionLinks } from '../server/model/links.js';
+import { RECENT_HISTORY } from '../server/model/public-state.js';
 import type { StoredSession } from '../server/model/session.js';
 import { buildServices } from '../server/services.js';
 import { averageSongMs, estimatedStartMs, schedule } from '../server/sessions/eta.js';
@@ -130,7 +131,9 @@ function longWayState(session: StoredSession, publicUrl: string | undefined, now
       const slot = session.queue.slice(0, i).filter((q) => !session.singers.some((s) => s.id === q.singer.id && s.onHold === true)).length;
       return { ...r, position: i + 1, onHold, estimatedStartAt: onHold ? null : new Date(estimatedStartMs(plan, slot)).toISOString() };
     }),
-    history: session.history,
+    historyCount: session.history.length,
+    sungCount: session.history.filter((r) => r.outcome === 'sung').length,
+    history: session.history.slice(-RECENT_HISTORY),
   };
 }
 
@@ -275,7 +278,8 @@ async function runSequence(ops: Op[]): Promise<void> {
       assert.deepEqual(state.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id));
       assert.deepEqual(state.queue.map((r: { position: number }) => r.position), model.queue.map((_, i) => i + 1));
       assert.equal(state.nowSinging?.id ?? null, model.nowSinging);
-      assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.history);
+      assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.history.slice(-RECENT_HISTORY));
+      assert.equal(state.historyCount, model.history.length);
       assert.equal(state.singerCount, model.singers.length);
       assert.deepEqual(state.queue.map((r: { onHold: boolean }) => r.onHold), model.queue.map((r) => model.held.has(r.singer.id)), 'held songs are marked');
       assert.deepEqual(server.errors, []);

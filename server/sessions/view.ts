@@ -1,10 +1,10 @@
 import { sessionLinks } from '../model/links.js';
-import type { PublicState } from '../model/public-state.js';
+import { RECENT_HISTORY, type HistoryPage, type PublicState } from '../model/public-state.js';
 import { heldSingers, type PastRequest, type SongRequest, type StoredSession } from '../model/session.js';
 import { averageSongMs, queueStartsMs, schedule, type Schedule } from './eta.js';
 import { undoOffer } from './undo.js';
 
-export type { PublicState } from '../model/public-state.js';
+export type { HistoryPage, PublicState } from '../model/public-state.js';
 
 interface Cached {
   publicUrl: string | undefined;
@@ -19,15 +19,36 @@ interface Cached {
 // from them can be cached by identity. The estimates only move when the queue's start time
 // does, which, while a song is being sung on time, it does not: a read then formats one date.
 const sessionCache = new WeakMap<StoredSession, Cached>();
-const itemCache = new WeakMap<SongRequest | readonly PastRequest[], string>();
+// Queued and playing requests get fields appended (open); past ones are sent whole (closed).
+const openCache = new WeakMap<SongRequest, string>();
+const closedCache = new WeakMap<SongRequest, string>();
+/** The history's part of the state, per history array (a next makes a new one, a rename keeps it). */
+const historyCache = new WeakMap<readonly PastRequest[], string>();
 
-/** An item's JSON, cached by identity; without its closing brace, so fields can be appended. */
-function cachedJson(item: SongRequest | readonly PastRequest[], open: boolean): string {
-  let json = itemCache.get(item);
+/** An item's JSON, cached by identity; without its closing brace when open, so fields can be appended. */
+function cachedJson(item: SongRequest, open: boolean): string {
+  const cache = open ? openCache : closedCache;
+  let json = cache.get(item);
   if (json === undefined) {
     json = JSON.stringify(item);
     if (open) json = json.slice(0, -1);
-    itemCache.set(item, json);
+    cache.set(item, json);
+  }
+  return json;
+}
+
+/**
+ * Only the newest songs of the night and the counts: a long night's whole history would make
+ * every state and every event-stream frame grow without bound. The rest is paged from /history.
+ */
+function historyJson(history: readonly PastRequest[]): string {
+  let json = historyCache.get(history);
+  if (json === undefined) {
+    const recent = history.slice(-RECENT_HISTORY).map((p) => cachedJson(p, false));
+    let sung = 0;
+    for (const p of history) if (p.outcome === 'sung') sung += 1;
+    json = `"historyCount":${history.length},"sungCount":${sung},"history":[${recent.join(',')}]`;
+    historyCache.set(history, json);
   }
   return json;
 }
@@ -59,7 +80,7 @@ function tailBytes(session: StoredSession, plan: Schedule): Buffer {
   });
   return Buffer.from(
     `"averageSongSeconds":${Math.round(plan.songMs / 1000)},"singerCount":${session.singers.length},` +
-      `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],"history":${cachedJson(session.history, false)}}`,
+      `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],${historyJson(session.history)}}`,
   );
 }
 
@@ -79,4 +100,18 @@ export function publicStateBytes(session: StoredSession, publicUrl: string | und
 /** The same state as an object, for the few answers that wrap it in more (a new session, a new request). */
 export function publicState(session: StoredSession, publicUrl: string | undefined, nowMs: number): PublicState {
   return JSON.parse(publicStateBytes(session, publicUrl, nowMs).toString('utf8')) as PublicState;
+}
+
+/**
+ * A page of tonight's history, oldest first: the songs at positions [start, before) with at most
+ * `limit` of them, and `nextBefore` for the page before it (null at the night's first song).
+ * `before` past the end (a page asked for just before an undo) reads as the end.
+ */
+export function historyPageBytes(session: StoredSession, before: number | undefined, limit: number): Buffer {
+  const { history } = session;
+  const end = Math.min(before ?? history.length, history.length);
+  const start = Math.max(0, end - limit);
+  const items = history.slice(start, end).map((p) => cachedJson(p, false));
+  const page: Omit<HistoryPage, 'history'> = { night: session.night, historyCount: history.length, start, nextBefore: start > 0 ? start : null };
+  return Buffer.from(`${JSON.stringify(page).slice(0, -1)},"history":[${items.join(',')}]}`);
 }

@@ -202,7 +202,9 @@ export class SessionModel {
     this.queue = state.queue.map((r: any) => ({ id: r.id, singer: { id: r.singer.id }, song: song(r.title, r.artist), ...(r.pinned ? { pinned: true } : {}) }));
     this.nowSinging = state.nowSinging?.id ?? null;
     this.stageSinger = state.nowSinging?.singer.id ?? null;
-    this.past = state.history.map((r: any) => ({ id: r.id, singer: { id: r.singer.id }, outcome: r.outcome }));
+    // The state carries the newest songs only; the older ones do not change, so the model keeps its own.
+    const older = this.past.slice(0, state.historyCount - state.history.length);
+    this.past = [...older, ...state.history.map((r: any) => ({ id: r.id, singer: { id: r.singer.id }, outcome: r.outcome }))];
     this.history = this.past.map((p) => p.id);
     this.status = state.status;
   }

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { launchServer as launch, type WatchedProcess } from '../../scripts/bench/processes.js';
-import type { PublicState } from '../../server/sessions/view.js';
+import type { HistoryPage, PublicState } from '../../server/sessions/view.js';
 import { readStoredData, type DbData } from '../../server/store/index.js';
 
 export type { Exit } from '../../scripts/bench/processes.js';
@@ -46,6 +46,7 @@ export async function readDataFile(dataDir: string): Promise<DbData> {
   return readStoredData(dataDir);
 }
 
+/** The public state with the whole night's history (paged from /history), or undefined for 404. */
 export async function getState(url: string, sessionId: string): Promise<PublicState | undefined> {
   const res = await fetch(`${url}/api/sessions/${sessionId}`);
   if (res.status === 404) {
@@ -53,7 +54,17 @@ export async function getState(url: string, sessionId: string): Promise<PublicSt
     return undefined;
   }
   if (res.status !== 200) throw new Error(`GET /api/sessions/${sessionId} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as PublicState;
+  const state = (await res.json()) as PublicState;
+  // The state carries the newest songs of the night; the checks after a crash want every one.
+  let history: PublicState['history'] = [];
+  for (let before: number | null = state.historyCount; before !== null && before > 0; ) {
+    const page = await fetch(`${url}/api/sessions/${sessionId}/history?before=${before}&limit=100`);
+    if (page.status !== 200) throw new Error(`GET /api/sessions/${sessionId}/history answered ${page.status}: ${await page.text()}`);
+    const body = (await page.json()) as HistoryPage;
+    history = [...body.history, ...history];
+    before = body.nextBefore;
+  }
+  return { ...state, history };
 }
 
 const execFileAsync = promisify(execFile);
