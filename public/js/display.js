@@ -47,7 +47,7 @@ function render(state, previous) {
   byId('night-over').hidden = !over || ended;
   byId('screen').hidden = over || ended;
   byId('night-over-name').textContent = state.name;
-  const sung = state.history.filter((r) => r.outcome === 'sung').length;
+  const sung = state.sungCount;
   byId('night-over-count').textContent = sung === 0 ? '' : sung === 1 ? 'One song tonight' : `${sung} songs tonight`;
   byId('join-open').hidden = closed;
   byId('join-closed').hidden = !closed;

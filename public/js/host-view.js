@@ -1,6 +1,7 @@
 // @ts-check
-/** Rendering for the host page: pure functions of the state, no requests. */
+/** Rendering for the host page: functions of the state; only the earlier songs of the night are fetched (history.js). */
 import { bareUrl, byId, h, keepFocus, safeLink, shortMinutes, songText } from './dom.js';
+import { TonightSongs, tonightCount } from './history.js';
 
 /**
  * @typedef {import('./types.js').PublicState} PublicState
@@ -86,15 +87,21 @@ export function renderSide(state) {
   for (const input of document.querySelectorAll('input[name="status"], input[name="rotation"]')) {
     if (input instanceof HTMLInputElement) input.checked = input.value === state.status || input.value === state.rotation;
   }
-  const recent = state.history.slice(-8).reverse();
-  byId('history-empty').hidden = recent.length > 0;
-  byId('history').replaceChildren(
-    ...recent.map((past) =>
+  byId('history-empty').hidden = state.historyCount > 0;
+  byId('history-count').textContent = tonightCount(state);
+  tonight ??= new TonightSongs({
+    sessionId: state.id,
+    list: byId('history'),
+    more: byId('history-more', HTMLButtonElement),
+    error: byId('history-error'),
+    newestFirst: true,
+    initial: 8,
+    item: (past) =>
       h('li', { class: past.outcome === 'skipped' ? 'skipped' : undefined },
         h('span', { class: 'singer' }, past.singer.name), ' · ', songText(past),
         past.outcome === 'skipped' ? h('span', { class: 'muted' }, ' (skipped)') : null),
-    ),
-  );
+  });
+  tonight.update(state);
 }
 
 /**
@@ -131,3 +138,5 @@ export function renderSingers(roster) {
     ),
   );
 }
+/** @type {TonightSongs | undefined} */
+let tonight;

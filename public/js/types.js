@@ -13,6 +13,7 @@
  * @typedef {import('../../server/model/session.js').RequestMode} RequestMode
  * @typedef {NonNullable<PublicState['songbook']>} SongbookSummary
  * @typedef {import('../../server/model/public-state.js').PublicState} PublicState
+ * @typedef {import('../../server/model/public-state.js').HistoryPage} HistoryPage GET /api/sessions/:id/history
  * @typedef {{ session: PublicState, hostKey: string, joinUrl: string, qrUrl: string, displayUrl: string, hostUrl: string }} CreatedSession
  * @typedef {'connecting' | 'live' | 'reconnecting' | 'ended'} LinkStatus
  *
