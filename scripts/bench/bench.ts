@@ -11,7 +11,8 @@ import type { LoadJob, LoadResult } from './load.js';
 import { forkWorker, LOAD_MAIN, startBaselineServer, startProjectServer, type StartedServer } from './processes.js';
 import { judge, render, type BenchResults } from './report.js';
 import { coldStartScenario, createScenario, fanoutScenario, readScenario, writeScenario, type BenchContext } from './scenarios.js';
-import { padStore, seedThroughApi } from './seed.js';
+import { addSessions, padStore, seedThroughApi } from './seed.js';
+import { boundedScenario, boundedSessions } from './bounded-scenario.js';
 import { songbookScenario } from './songbook-scenario.js';
 import { pgScenario } from './pg-scenario.js';
 
@@ -39,8 +40,10 @@ Options:
   --search-rate N     songbook searches per second while measuring (default 100)
   --songbook-background N
                       GET-session requests per second beside the searches (default 1000; 0 none)
-  --only LIST         run only these of: read,writes,scale,fanout,create,cold,songbook,pg
-                      (pg: the same reads and writes on PostgreSQL, one instance and two, on a
+  --only LIST         run only these of: read,writes,scale,fanout,create,cold,songbook,bounded,pg
+                      (bounded: a night of 300 singers and 300 songs sung against a fresh one:
+                      host changes, joins, GET and a fan-out to the first --fanout count;
+                      pg: the same reads and writes on PostgreSQL, one instance and two, on a
                       throw-away cluster; needs Debian's postgresql package)
   --node PATH         Node binary for the servers and clients (default: the one running this)
   --log-level LEVEL   the server's LOG_LEVEL (default warn; production's default info logs
@@ -61,7 +64,7 @@ function productionNodeOptions(): string {
   const match = /\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(dockerfile);
   return match?.[1] ?? match?.[2] ?? '';
 }
-const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold', 'songbook', 'pg'] as const;
+const SCENARIOS = ['read', 'writes', 'scale', 'fanout', 'create', 'cold', 'songbook', 'bounded', 'pg'] as const;
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
@@ -210,6 +213,17 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
         results.fanout.push(await fanoutScenario(ctx, server, hot, clients, opts.fanoutRounds));
         await stop(server);
       }
+    }
+
+    if (opts.only.has('bounded')) {
+      // The big nights and their fresh counterparts beside the usual store, in one server.
+      const dir = path.join(work, 'store-bounded');
+      await padStore(seedDir, dir, opts.sessions, hot.id);
+      const built = boundedSessions(opts.connections);
+      await addSessions(dir, [...built.big, ...built.fresh, ...built.joinBig, ...built.joinFresh].map((b) => b.session));
+      const server = await start(dir, profileArgs);
+      results.bounded = await boundedScenario(ctx, server, built, opts.fanout[0] ?? 1000, opts.fanoutRounds);
+      await stop(server);
     }
 
     if (opts.only.has('scale')) {

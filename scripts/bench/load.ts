@@ -5,7 +5,11 @@ import autocannon, { type RequestSpec, type Result } from 'autocannon';
 export type LoadJob =
   /** `rate`: requests per second for all connections together (autocannon's overallRate); as fast as it can without. */
   | { kind: 'get'; url: string; path: string; connections: number; duration: number; rate?: number }
-  | { kind: 'writes'; url: string; sessionIds: string[]; connections: number; duration: number; tag: string };
+  | { kind: 'writes'; url: string; sessionIds: string[]; connections: number; duration: number; tag: string }
+  /** Hosts' changes, one session per connection: rename, move, next, undo (the undo keeps the night's size). */
+  | { kind: 'host'; url: string; sessions: { id: string; hostKey: string }[]; connections: number; duration: number }
+  /** Guests joining random sessions of these, nothing else. */
+  | { kind: 'joins'; url: string; sessionIds: string[]; connections: number; duration: number; tag: string };
 
 export interface LoadResult {
   rps: number;
@@ -68,6 +72,51 @@ function writeCycle(sessionIds: string[], tag: string): RequestSpec[] {
   ];
 }
 
+/**
+ * Each connection is the host of its own session (so no two undo each other's next): rename, move
+ * the second song up, next, undo, and again.
+ */
+function hostCycle(sessions: { id: string; hostKey: string }[]): RequestSpec[] {
+  let connections = 0;
+  let renames = 0;
+  const mine = (ctx: Record<string, unknown>) => {
+    if (typeof ctx.session !== 'number') ctx.session = connections++ % sessions.length;
+    return sessions[ctx.session as number]!;
+  };
+  const base = (ctx: Record<string, unknown>) => `/api/sessions/${mine(ctx).id}`;
+  const headers = (ctx: Record<string, unknown>) => jsonHeaders(mine(ctx).hostKey);
+  return [
+    {
+      method: 'PATCH',
+      setupRequest: (req, ctx) => ({ ...req, path: base(ctx), headers: headers(ctx), body: JSON.stringify({ name: `Night ${(renames += 1)}` }) }),
+      // The answer is the state: its second song is the one moved up.
+      onResponse: (status, body, ctx) => {
+        ctx.move = status === 200 ? (JSON.parse(body) as { queue: { id: string }[] }).queue[1]?.id : undefined;
+      },
+    },
+    {
+      method: 'PATCH',
+      setupRequest: (req, ctx) => (typeof ctx.move === 'string' ? { ...req, path: `${base(ctx)}/requests/${ctx.move}`, headers: headers(ctx), body: JSON.stringify({ position: 1 }) } : null),
+    },
+    { method: 'POST', setupRequest: (req, ctx) => ({ ...req, path: `${base(ctx)}/next`, headers: headers(ctx), body: '{}' }) },
+    { method: 'POST', setupRequest: (req, ctx) => ({ ...req, path: `${base(ctx)}/undo`, headers: headers(ctx), body: '{}' }) },
+  ];
+}
+
+function joinCycle(sessionIds: string[], tag: string): RequestSpec[] {
+  let counter = 0;
+  return [
+    {
+      method: 'POST',
+      setupRequest: (req) => {
+        counter += 1;
+        const id = sessionIds[Math.floor(Math.random() * sessionIds.length)];
+        return { ...req, path: `/api/sessions/${String(id)}/singers`, headers: jsonHeaders(), body: JSON.stringify({ name: `${tag}-${counter}` }) };
+      },
+    },
+  ];
+}
+
 function summarize(result: Result): LoadResult {
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number(count);
@@ -90,7 +139,11 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const result =
     job.kind === 'get'
       ? await autocannon({ ...base, url: `${job.url}${job.path}`, ...(job.rate ? { overallRate: job.rate } : {}) })
-      : await autocannon({ ...base, requests: writeCycle(job.sessionIds, job.tag) });
+      : job.kind === 'host'
+        ? await autocannon({ ...base, requests: hostCycle(job.sessions) })
+        : job.kind === 'joins'
+          ? await autocannon({ ...base, requests: joinCycle(job.sessionIds, job.tag) })
+          : await autocannon({ ...base, requests: writeCycle(job.sessionIds, job.tag) });
   return summarize(result);
 }
 

@@ -1,6 +1,7 @@
 // Turns the measurements into the table printed at the end and judges them against the targets.
 import type { ColdStartScenario, CreateScenario, FanoutScenario, HttpScenario } from './scenarios.js';
 import type { PgScenario } from './pg-scenario.js';
+import type { BoundedScenario } from './bounded-scenario.js';
 import type { SongbookScenario } from './songbook-scenario.js';
 
 export interface BenchResults {
@@ -21,6 +22,7 @@ export interface BenchResults {
   coldStart?: ColdStartScenario;
   songbook?: SongbookScenario;
   pg?: PgScenario;
+  bounded?: BoundedScenario;
   checks: Check[];
 }
 
@@ -79,6 +81,13 @@ export function judge(results: BenchResults, mainSessions: number): Check[] {
     const uploads = b.uploads.map((u) => u.ms).sort((x, y) => x - y);
     checks.push({ what: `songbook upload, ${count(b.songs)} songs (median)`, target: 'reported', measured: ms(uploads[Math.floor(uploads.length / 2)]!), pass: true });
   }
+  if (results.bounded) {
+    const b = results.bounded;
+    checks.push({ what: 'bounded: a host change to a night of 300 singers and 300 sung, vs a fresh night', target: '>= 70 %', measured: pct(b.host.ratio), pass: b.host.ratio >= 0.7 });
+    checks.push({ what: `bounded: a join to a night of 290 singers (${b.joinSingersAfter.max} at the end), vs a fresh night`, target: '>= 70 %', measured: pct(b.join.ratio), pass: b.join.ratio >= 0.7 });
+    checks.push({ what: `bounded: GET of the big night (${(b.stateBytes.big / 1024).toFixed(1)} KB) vs the baseline`, target: '>= 60 %', measured: pct(b.read.ratio), pass: b.read.ratio >= 0.6 && b.read.non2xx === 0 });
+    checks.push({ what: `bounded: one change to the big night reaching ${b.fanout.clients} streams: p99`, target: '< 60 ms', measured: ms(b.fanout.p99), pass: b.fanout.p99 < 60 && b.fanout.missing === 0 });
+  }
   if (results.pg) {
     const p = results.pg;
     checks.push({ what: p.read.name, target: '>= 60 % of baseline', measured: pct(p.read.ratio), pass: p.read.ratio >= 0.6 && p.read.non2xx === 0 });
@@ -136,6 +145,13 @@ export function render(results: BenchResults): string {
     lines.push(`${count(b.songs)} songs, ${b.searchRate} searches/s, beside ${background.length ? `GET session at ${background.map((r) => r.rps.toFixed(0)).join(', ')} req/s (p99 ${background.map((r) => r.p99).join(', ')} ms)` : 'no other traffic'}`);
     lines.push(`upload (${mb(b.csvBytes)} CSV): ${b.uploads.map((u) => ms(u.ms)).join(', ')}; first search (load and build): ${b.firstSearches.map((f) => ms(f.ms)).join(', ')}, other requests held up to ${b.firstSearches.map((f) => ms(f.otherRequestMaxMs)).join(', ')}`);
     lines.push(`server RSS per loaded songbook: ${b.firstSearches.map((f) => mb(f.rssAfter - f.rssBefore)).join(', ')}, all growth over the songbooks ${mb(b.rssTotalPerSongbookBytes)} (${mb(b.firstSearches[0]?.rssBefore ?? 0)} before the first, ${mb(b.rssAfterSearchesBytes)} after the searches)`);
+  }
+  if (results.bounded) {
+    const b = results.bounded;
+    const rows = [['bounded state', 'big req/s', 'big p99', 'fresh req/s', 'fresh p99', 'ratio', 'non-2xx']];
+    for (const v of [b.host, b.join]) rows.push([v.name, v.bigRps.toFixed(0), ms(v.bigP99), v.freshRps.toFixed(0), ms(v.freshP99), pct(v.ratio), String(v.non2xx)]);
+    lines.push('', table(rows));
+    lines.push(`state: big night ${b.stateBytes.big} bytes, fresh ${b.stateBytes.fresh}; GET big ${b.read.projectRps.toFixed(0)} req/s vs baseline ${b.read.baselineRps.toFixed(0)} (${pct(b.read.ratio)}, p99 ${ms(b.read.p99)}); fan-out to ${b.fanout.clients}: p50 ${ms(b.fanout.p50)}, p99 ${ms(b.fanout.p99)}, missing ${b.fanout.missing}; joined nights grew to ${b.joinSingersAfter.min}-${b.joinSingersAfter.max} singers`);
   }
   lines.push('', table([['check', 'target', 'measured', ''], ...results.checks.map((c) => [c.what, c.target, c.measured, c.pass ? 'ok' : 'MISSED'])]));
   return lines.join('\n');

@@ -3,8 +3,10 @@
 // so a 10,000-session store does not take half an hour of HTTP to build.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type StoredSession } from '../../server/model/session.js';
+import { SESSION_ID_ALPHABET, SESSION_ID_LENGTH, type PastRequest, type SongRequest, type StoredSession } from '../../server/model/session.js';
 import { writeFileDurable } from '../../server/lib/durable-file.js';
+import { hashKey, newKey } from '../../server/sessions/auth.js';
+import { createSession } from '../../server/sessions/queue.js';
 import { DATA_FILE, readStoredData, serializeData } from '../../server/store/index.js';
 
 /** A small deterministic PRNG (mulberry32): the same seed gives the same store in every run. */
@@ -157,4 +159,54 @@ export async function padStore(fromDir: string, toDir: string, target: number, h
 
 export async function fileSize(dataDir: string): Promise<number> {
   return (await fs.stat(path.join(dataDir, DATA_FILE))).size;
+}
+
+export interface BuiltSession extends SeededSession {
+  session: StoredSession;
+}
+
+/**
+ * A night built as plain data, not through the API: `singers` guests, `sung` songs in history and
+ * one being sung, `queued` waiting (round-robin over the singers), fair rotation. The host key is
+ * returned; the guests' keys are random and thrown away (the scenarios act as the host or join).
+ */
+export function builtSession(id: string, profile: SessionProfile, random: () => number): BuiltSession {
+  const hostKey = newKey();
+  // Songs of 5.5 minutes, the one on stage started now: it stays on time through a benchmark run,
+  // as the busy seeded session's does, so estimates (and the cached state) hold still while it lasts.
+  const at = Date.now() - profile.sung * 360_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const base = createSession({ id, name: `Big night ${id}`, hostKeyHash: hashKey(hostKey), origin: 'http://127.0.0.1', now: new Date(at) });
+  const singers = Array.from({ length: profile.singers }, (_, i) => ({
+    id: `s${id}${String(i).padStart(5, '0')}`,
+    name: `${FIRST[Math.floor(random() * FIRST.length)]} ${i + 1}`,
+    keyHash: hashKey(newKey()),
+    createdAt: iso(at + i),
+  }));
+  let serial = 0;
+  const song = (i: number): SongRequest => {
+    const singer = singers[i % Math.max(1, singers.length)]!;
+    const [title, artist] = SONGS[(i * 7) % SONGS.length]!;
+    serial += 1;
+    return { id: `r${id}${String(serial).padStart(6, '0')}`, singer: { id: singer.id, name: singer.name }, title: `${title} (${i + 1})`, artist, link: null, createdAt: iso(at + i) };
+  };
+  const history: PastRequest[] = Array.from({ length: profile.sung }, (_, i) => {
+    const startedAt = at + i * 360_000;
+    return { ...song(i), startedAt: iso(startedAt), endedAt: iso(startedAt + 330_000), outcome: 'sung' as const };
+  });
+  const nowSinging = profile.sung > 0 ? { ...song(profile.sung), startedAt: iso(at + profile.sung * 360_000) } : null;
+  const queue = Array.from({ length: profile.queued }, (_, i) => song(profile.sung + 1 + i));
+  const session: StoredSession = { ...base, singers, history, nowSinging, queue, maxQueuedPerSinger: 20, version: 1 + singers.length + history.length + queue.length };
+  return { id, hostKey, session };
+}
+
+/** Add sessions made as plain data to the store in `dataDir` (stopped). */
+export async function addSessions(dataDir: string, extra: readonly StoredSession[]): Promise<void> {
+  const data = await readStoredData(dataDir);
+  const sessions: Record<string, StoredSession> = { ...data.sessions };
+  for (const s of extra) {
+    if (Object.hasOwn(sessions, s.id)) throw new Error(`session ${s.id} is already in ${dataDir}`);
+    sessions[s.id] = s;
+  }
+  await writeFileDurable(path.join(dataDir, DATA_FILE), serializeData({ version: data.version, sessions }));
 }
