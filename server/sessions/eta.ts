@@ -13,7 +13,7 @@ export interface Schedule {
   readonly firstStartMs: number;
 }
 
-export function averageSongMs(session: StoredSession): number {
+export function averageSongMs(session: Pick<StoredSession, 'history'>): number {
   let total = 0;
   let count = 0;
   for (const past of session.history) {

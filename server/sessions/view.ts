@@ -25,6 +25,15 @@ const closedCache = new WeakMap<SongRequest, string>();
 /** The history's part of the state, per history array (a next makes a new one, a rename keeps it). */
 const historyCache = new WeakMap<readonly PastRequest[], string>();
 
+// The average song length reads every song of the night (two date parses each): on a night of 300
+// songs that was most of the cost of a state after a rename or a move, which keep the history.
+const songMsCache = new WeakMap<readonly PastRequest[], number>();
+function songMs(history: readonly PastRequest[]): number {
+  let ms = songMsCache.get(history);
+  if (ms === undefined) songMsCache.set(history, (ms = averageSongMs({ history })));
+  return ms;
+}
+
 /** An item's JSON, cached by identity; without its closing brace when open, so fields can be appended. */
 function cachedJson(item: SongRequest, open: boolean): string {
   const cache = open ? openCache : closedCache;
@@ -60,7 +69,7 @@ function cached(session: StoredSession, publicUrl: string | undefined): Cached {
     const { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook } = session;
     const fields = { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook };
     const head = `${JSON.stringify({ ...fields, ...links }).slice(0, -1)},`;
-    entry = { publicUrl, head: Buffer.from(head), songMs: averageSongMs(session), tail: undefined };
+    entry = { publicUrl, head: Buffer.from(head), songMs: songMs(session.history), tail: undefined };
     sessionCache.set(session, entry);
   }
   return entry;
