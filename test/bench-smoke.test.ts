@@ -41,6 +41,9 @@ describe('benchmark harness', () => {
     assert.ok(results.songbook.uploads[0].songs > 0, 'the songbook was uploaded through the API');
     assert.ok(results.songbook.classes.every((c: { count: number }) => c.count > 0), 'every search kind was measured');
     assert.equal(results.songbook.failed, 0, 'every search answered 200');
+    assert.ok(results.bounded.host.bigRps > 0 && results.bounded.join.freshRps > 0, 'the bounded scenario measured both nights');
+    assert.equal(results.bounded.host.non2xx + results.bounded.join.non2xx, 0, 'every host change and join succeeded');
+    assert.equal(results.bounded.fanout.missing, 0);
     assert.ok(results.checks.length > 0);
     // The printed table names every scenario.
     assert.match(output, /GET session/);

@@ -219,7 +219,7 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
       // The big nights and their fresh counterparts beside the usual store, in one server.
       const dir = path.join(work, 'store-bounded');
       await padStore(seedDir, dir, opts.sessions, hot.id);
-      const built = boundedSessions(opts.connections);
+      const built = boundedSessions(opts.connections, opts.quick ? 10 : undefined);
       await addSessions(dir, [...built.big, ...built.fresh, ...built.joinBig, ...built.joinFresh].map((b) => b.session));
       const server = await start(dir, profileArgs);
       results.bounded = await boundedScenario(ctx, server, built, opts.fanout[0] ?? 1000, opts.fanoutRounds);

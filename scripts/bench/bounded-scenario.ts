@@ -30,15 +30,15 @@ function code(n: number): string {
   return `ZZ${rest}`;
 }
 
-export function boundedSessions(hosts: number): BoundedSessions {
+export function boundedSessions(hosts: number, joinSessions = JOIN_SESSIONS): BoundedSessions {
   const random = rng(12);
   let n = 0;
   const make = (profile: SessionProfile) => builtSession(code((n += 1)), profile, random);
   return {
     big: Array.from({ length: hosts }, () => make(BIG_PROFILE)),
     fresh: Array.from({ length: hosts }, () => make(FRESH_PROFILE)),
-    joinBig: Array.from({ length: JOIN_SESSIONS }, () => make(JOIN_BIG_PROFILE)),
-    joinFresh: Array.from({ length: JOIN_SESSIONS }, () => make(JOIN_FRESH_PROFILE)),
+    joinBig: Array.from({ length: joinSessions }, () => make(JOIN_BIG_PROFILE)),
+    joinFresh: Array.from({ length: joinSessions }, () => make(JOIN_FRESH_PROFILE)),
   };
 }
 
@@ -120,7 +120,7 @@ export async function boundedScenario(ctx: BenchContext, server: ServerProcess, 
     duration,
     tag: `${kind}${round}-${Date.now().toString(36)}`,
   });
-  const join = await versus(ctx, `join: ${JOIN_SESSIONS} nights of 290 singers vs ${JOIN_SESSIONS} fresh`, joinJob(sessions.joinFresh, 'f'), joinJob(sessions.joinBig, 'b'));
+  const join = await versus(ctx, `join: ${sessions.joinBig.length} nights of 290 singers vs ${sessions.joinFresh.length} fresh`, joinJob(sessions.joinFresh, 'f'), joinJob(sessions.joinBig, 'b'));
   const counts = await Promise.all(sessions.joinBig.slice(0, 20).map(async (s) => (await client.call<{ singerCount: number }>('GET', `/api/sessions/${s.id}`)).singerCount));
   const read = await alternate(ctx, 'GET session (300 singers, 300 sung, 30 queued)', (duration) => ({ kind: 'get', url: server.url, path: `/api/sessions/${big.id}`, connections: ctx.connections, duration }));
   const fanout = await fanoutScenario(ctx, server, big, fanoutClients, fanoutRounds);

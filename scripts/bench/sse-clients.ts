@@ -69,7 +69,8 @@ async function connect(url: string, sessionId: string, clients: number): Promise
     });
     await Promise.all(batch);
   }
-  return { type: 'connected', open: watchers.length - failed, failed };
+  // This batch's streams: the caller adds them up (watchers holds every batch so far).
+  return { type: 'connected', open: clients - failed, failed };
 }
 
 async function changes(command: Extract<FanoutCommand, { type: 'changes' }>): Promise<FanoutReply> {
