@@ -8,7 +8,9 @@ import { describe, it, type TestContext } from 'node:test';
 import { createSession as newSession } from '../server/sessions/queue.js';
 import { writeBackup } from '../server/store/backup-files.js';
 import { listBackups, openStore, readStoredData, restoreBackup, serializeData, UnreadableDataError } from '../server/store/index.js';
+import fc from 'fast-check';
 import request from 'supertest';
+import { applyPatch, diffSession } from '../server/store/session-patch.js';
 import { bearer, buildApp, createSession, joinAs, requestSong, tempDataDir } from './support/app.js';
 import { startServer } from './support/processes.js';
 
@@ -266,5 +268,56 @@ describe('journal records that cost what the change is', () => {
     await writeFile(dataOf(app.dataDir), JSON.stringify(data));
     await writeFile(journalOf(app.dataDir), join);
     await assert.rejects(openStore({ dataDir: app.dataDir }), (err: Error) => err instanceof UnreadableDataError && err.message.includes(s.id) && /from version/.test(err.message));
+  });
+});
+
+describe('session patches', () => {
+  it('applied to the JSON of the old session, any patch gives exactly the JSON of the new one', () => {
+    // Arrays of shared items changed as the queue logic changes them: items moved, removed,
+    // inserted anywhere, dropped at the front, added at the end; fields replaced or removed.
+    const item = fc.record({ id: fc.string({ maxLength: 4 }), n: fc.integer() });
+    const edit = fc.oneof(
+      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), value: item }),
+      fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('move' as const), from: fc.nat(), to: fc.nat() }),
+      fc.record({ kind: fc.constant('shift' as const) }),
+      fc.record({ kind: fc.constant('push' as const), value: item }),
+    );
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 12 }), fc.array(edit, { maxLength: 6 }), fc.boolean(), fc.boolean(), (list, edits, rename, drop) => {
+        const before = { id: 'AAAAAA', version: 3, name: 'Night', list, other: [...list], extra: { a: 1 } };
+        const after: Record<string, unknown> = { ...before, version: 4 };
+        const next = [...list];
+        for (const e of edits) {
+          const at = (n: number) => (next.length === 0 ? 0 : n % (next.length + 1));
+          if (e.kind === 'insert') next.splice(at(e.at), 0, e.value);
+          else if (e.kind === 'remove' && next.length > 0) next.splice(e.at % next.length, 1);
+          else if (e.kind === 'move' && next.length > 0) next.splice(e.to % next.length, 0, ...next.splice(e.from % next.length, 1));
+          else if (e.kind === 'shift') next.shift();
+          else if (e.kind === 'push') next.push(e.value);
+        }
+        after.list = next;
+        if (rename) after.name = 'Renamed';
+        if (drop) delete after.extra;
+        const patch = diffSession(before, after)!;
+        const sessions: Record<string, unknown> = { AAAAAA: JSON.parse(JSON.stringify(before)) };
+        applyPatch(sessions, 'AAAAAA', JSON.parse(JSON.stringify(patch)), 'data.journal');
+        assert.deepEqual(sessions.AAAAAA, JSON.parse(JSON.stringify(after)));
+        // Applied again (a journal replayed onto a checkpoint that holds it): nothing changes.
+        applyPatch(sessions, 'AAAAAA', patch, 'data.journal');
+        assert.deepEqual(sessions.AAAAAA, JSON.parse(JSON.stringify(after)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a move writes the stretch that moved, an undo of a song sung writes the song, not the whole list', () => {
+    const songs = Array.from({ length: 100 }, (_, i) => ({ id: `s${i}` }));
+    const before = { version: 1, queue: songs, history: songs };
+    const moved = [...songs.slice(0, 10), songs[50]!, ...songs.slice(10, 50), ...songs.slice(51)];
+    const patch = diffSession(before, { version: 2, queue: moved, history: songs.slice(0, -1) })!;
+    assert.deepEqual(patch.splices?.queue?.slice(0, 2), [10, 49]);
+    assert.deepEqual(patch.splices?.history, [99, 0, []]);
+    assert.ok(JSON.stringify(patch).length < 1000);
   });
 });

@@ -145,7 +145,10 @@ export function isItemId(raw: string): boolean {
 
 const nameKey = (s: string) => s.replace(/\s+/gu, '');
 /** Names of one singer: case and spaces do not matter ("Maya", "maya", "Ma ya"), accents do. */
-export const sameName = (a: string, b: string): boolean => nameKey(a).localeCompare(nameKey(b), undefined, { sensitivity: 'accent' }) === 0;
+export const sameName = (a: string, b: string): boolean => nameCollator.compare(nameKey(a), nameKey(b)) === 0;
+// One collator for every comparison: localeCompare with options builds one per call, which made a
+// join to a 300-singer night spend a fifth of its time comparing names.
+const nameCollator = new Intl.Collator(undefined, { sensitivity: 'accent' });
 
 const songKey = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
 /** One song asked for twice: spacing and case do not matter. */

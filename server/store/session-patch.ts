@@ -5,8 +5,9 @@ import { UnreadableDataError } from './errors.js';
  * the change is, not what the session weighs: a join to a 300-singer night writes one singer, a
  * song sung writes one history entry, not the night again. Sessions are immutable and each change
  * keeps the parts it did not touch (the same objects), so the difference is found by identity:
- * a top-level field that is a new object is written whole, an array that only lost items at its
- * front and gained some at its end is written as those two numbers and the new items.
+ * a top-level field that is a new object is written whole; an array is written as what changed at
+ * its ends (items dropped at the front, items added at the end) or in one stretch (the items kept
+ * before and after it, and the new items between), whichever is smaller.
  */
 export interface SessionPatch {
   /** The version the patch applies to, and the one it gives. */
@@ -18,6 +19,8 @@ export interface SessionPatch {
   unset?: string[];
   /** Arrays changed at their ends: `[n, items]` = the old array without its first n items, then `items`. */
   ends?: Record<string, [number, unknown[]]>;
+  /** Arrays changed in one stretch: `[p, s, items]` = the old array's first p items, `items`, its last s items. */
+  splices?: Record<string, [number, number, unknown[]]>;
 }
 
 type Plain = Record<string, unknown>;
@@ -34,6 +37,16 @@ function arrayEnds(before: readonly unknown[], after: readonly unknown[]): [numb
   return [dropped, after.slice(kept)];
 }
 
+/** The stretch where `after` differs from `before`: the items kept at the front and at the back, and what is between. */
+function arraySplice(before: readonly unknown[], after: readonly unknown[]): [number, number, unknown[]] {
+  const most = Math.min(before.length, after.length);
+  let front = 0;
+  while (front < most && before[front] === after[front]) front += 1;
+  let back = 0;
+  while (back < most - front && before[before.length - 1 - back] === after[after.length - 1 - back]) back += 1;
+  return [front, back, after.slice(front, after.length - back)];
+}
+
 /**
  * The patch from `before` to `after`, or undefined when the whole session must be written: a
  * version that did not rise (a replay check needs it to), or nothing in common.
@@ -48,9 +61,16 @@ export function diffSession(before: object, after: object): SessionPatch | undef
     const now = a[key];
     if (was === now) continue;
     if (Array.isArray(was) && Array.isArray(now)) {
+      // Whichever carries fewer items: a song sung grows the history at its end, a move or an undo
+      // changes one stretch of the queue.
       const ends = arrayEnds(was, now);
-      if (ends) {
+      const splice = arraySplice(was, now);
+      if (ends && ends[1].length <= splice[2].length) {
         (patch.ends ??= {})[key] = ends;
+        continue;
+      }
+      if (splice[0] + splice[1] > 0) {
+        (patch.splices ??= {})[key] = splice;
         continue;
       }
     }
@@ -83,6 +103,10 @@ export function applyPatch(sessions: Record<string, unknown>, id: string, patch:
   for (const [key, [dropped, items]] of Object.entries(patch.ends ?? {})) {
     const was = Array.isArray(session[key]) ? (session[key] as unknown[]) : [];
     next[key] = [...was.slice(dropped), ...items];
+  }
+  for (const [key, [front, back, items]] of Object.entries(patch.splices ?? {})) {
+    const was = Array.isArray(session[key]) ? (session[key] as unknown[]) : [];
+    next[key] = [...was.slice(0, front), ...items, ...was.slice(was.length - back)];
   }
   next.version = patch.to;
   sessions[id] = next;
