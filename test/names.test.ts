@@ -19,6 +19,8 @@ describe('names must render as typed', () => {
     ['an arabic letter mark', 'Eve\u061c', /^name must not contain invisible or formatting characters$/],
     ['a zero-width joiner between letters', 'A\u200dB', /^name must not contain invisible or formatting characters$/],
     ['five combining marks on one letter', 'Z\u0301\u0302\u0303\u0304\u0305oe', /^name must not stack more than 4 combining marks on one character$/],
+    ['half of a surrogate pair', 'Ann\ud83d', /^name must not contain broken characters \(half of a surrogate pair\)$/],
+    ['a low surrogate alone', '\udc00Bo', /^name must not contain broken characters \(half of a surrogate pair\)$/],
   ];
   for (const [what, name, message] of refused) {
     it(`POST /api/sessions/:id/singers refuses ${what} with 400 invalid_input`, async (t) => {

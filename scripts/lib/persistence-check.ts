@@ -179,6 +179,6 @@ export async function removeSession(base: string, recorded: Recorded): Promise<v
 }
 
 export function summary(recorded: Recorded): string {
-  const s = recorded.state as { name: string; queue: unknown[]; history: unknown[]; nowSinging: unknown; singerCount: number };
-  return `session ${recorded.sessionId} "${s.name}" (${s.queue.length} queued, ${s.nowSinging ? 1 : 0} singing, ${s.history.length} in history, ${s.singerCount} singers) and its QR PNG (${recorded.qr.bytes} bytes)`;
+  const s = recorded.state as { name: string; queue: unknown[]; history: unknown[]; historyCount: number; nowSinging: unknown; singerCount: number };
+  return `session ${recorded.sessionId} "${s.name}" (${s.queue.length} queued, ${s.nowSinging ? 1 : 0} singing, ${s.historyCount} in history, ${s.singerCount} singers) and its QR PNG (${recorded.qr.bytes} bytes)`;
 }

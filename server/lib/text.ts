@@ -18,12 +18,17 @@ const VARIATION_SELECTOR = /(?<=[^\s\p{Default_Ignorable_Code_Point}\p{Cf}])[\uF
 /** Something that draws: not a space, not invisible, not a mark alone, not the blank braille cell. */
 const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{M}\u2800]/u;
 
+/** Half of a surrogate pair (String.prototype.isWellFormed, which ES2023's typings lack). No `u` flag: it sees code units. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export const MAX_COMBINING_RUN = 4;
 const COMBINING_RUN = new RegExp(`\\p{M}{${MAX_COMBINING_RUN + 1},}`, 'u');
 
 /** Why this text would not render as typed, as the end of a sentence starting with the field's name; undefined when fine. */
 export function invisibleTextProblem(text: string): string | undefined {
   if (text === '') return undefined;
+  // Half of a surrogate pair is no character at all: it draws as � and costs six bytes as JSON.
+  if (LONE_SURROGATE.test(text)) return 'must not contain broken characters (half of a surrogate pair)';
   if (!VISIBLE.test(text)) return 'must contain at least one visible character';
   if (INVISIBLE.test(text.replace(EMOJI_ZWJ, '').replace(VARIATION_SELECTOR, ''))) {
     return 'must not contain invisible or formatting characters';
