@@ -69,6 +69,8 @@ export interface Config {
   songbookMemoryBytes: number;
   /** Archived nights kept per room (oldest dropped first). */
   nightsKeep: number;
+  /** A night idle this long is over: archived by housekeeping, the room opened fresh. */
+  nightIdleHours: number;
   /** How often the DATA_DIR lock's holder renews it; a newcomer elsewhere waits 3 of these before taking a silent lock. */
   lockHeartbeatMs: number;
   push: PushConfig;
@@ -201,6 +203,7 @@ const EnvSchema = z.object({
   SONGBOOK_MAX_MB: optional(int(1, 200)),
   SONGBOOK_MEMORY_MB: optional(int(8, 16_384)),
   NIGHTS_KEEP: optional(int(1, 1000)),
+  NIGHT_IDLE_HOURS: optional(int(1, 24 * 14)),
   LOCK_HEARTBEAT_SECONDS: optional(int(1, 60)),
   VAPID_PUBLIC_KEY: optional(base64url(65, 'an uncompressed P-256 public key')),
   VAPID_PRIVATE_KEY: optional(base64url(32, 'a P-256 private key')),
@@ -287,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     songbookMaxBytes: (e.SONGBOOK_MAX_MB ?? 20) * 1024 * 1024,
     songbookMemoryBytes: (e.SONGBOOK_MEMORY_MB ?? 64) * 1024 * 1024,
     nightsKeep: e.NIGHTS_KEEP ?? 52,
+    nightIdleHours: e.NIGHT_IDLE_HOURS ?? 12,
     lockHeartbeatMs: (e.LOCK_HEARTBEAT_SECONDS ?? 2) * 1000,
     push: Object.freeze({
       publicKey: e.VAPID_PUBLIC_KEY,

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { runHousekeeping } from '../server/ops/housekeeping.js';
 import { startMaintenance } from '../server/ops/maintenance.js';
 import { renderQrPng } from '../server/qr.js';
-import { buildApp, createSession, joinAs, listen } from './support/app.js';
+import { bearer, buildApp, createSession, joinAs, listen } from './support/app.js';
 import { captureLog } from './support/ops.js';
 import { readDataFile } from './support/processes.js';
 import { SseClient } from '../scripts/bench/sse-client.js';
@@ -44,6 +44,42 @@ describe('housekeeping', () => {
     const line = lines().find((l) => l.sessionId === old.id);
     assert.ok(line, 'the removal is logged');
     assert.match(line.msg, /idle for more than 30 days/);
+  });
+
+  it('a night that is over is put away: the code then shows an empty room, the host keeps the night in the archive', async (t) => {
+    const { app, setClock } = await appWithClock(t);
+    const closed = await createSession(app.app, 'Closed Night');
+    const open = await createSession(app.app, 'Open Night');
+    const empty = await createSession(app.app, 'Empty Room');
+    for (const s of [closed, open]) {
+      const ann = await joinAs(app.app, s.id, 'Ann Example');
+      await request(app.app).post(`/api/sessions/${s.id}/requests`).set(bearer(ann.key)).send({ title: 'Valerie' }).expect(201);
+      await request(app.app).post(`/api/sessions/${s.id}/next`).set(bearer(s.hostKey)).expect(200);
+      await request(app.app).post(`/api/sessions/${s.id}/next`).set(bearer(s.hostKey)).expect(200);
+    }
+    await request(app.app).patch(`/api/sessions/${closed.id}`).set(bearer(closed.hostKey)).send({ status: 'closed' }).expect(200);
+    const emptyVersion = app.store.get(empty.id)!.version;
+    const { log } = captureLog();
+    const run = (ms: number) => runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30, nightIdleHours: 12, log, now: () => new Date(ms) });
+
+    // Half an hour after closing: the guests still see the end screen and the setlist.
+    assert.deepEqual((await run(T0 + 30 * 60_000)).nightsPutAway, []);
+    const closedAt = (await request(app.app).get(`/api/sessions/${closed.id}`).expect(200)).body;
+    assert.equal(closedAt.history[0].singer.name, 'Ann Example');
+
+    // Two hours on, the closed night is over; the open one only after 12 idle hours.
+    assert.deepEqual((await run(T0 + 2 * 60 * 60_000)).nightsPutAway, [closed.id]);
+    setClock(T0 + 13 * 60 * 60_000);
+    assert.deepEqual((await run(T0 + 13 * 60 * 60_000)).nightsPutAway, [open.id]);
+    for (const s of [closed, open]) {
+      const state = (await request(app.app).get(`/api/sessions/${s.id}`).expect(200)).body;
+      assert.equal(JSON.stringify(state).includes('Ann Example'), false, 'a viewer without a key no longer sees who sang');
+      assert.deepEqual([state.night, state.historyCount, state.singerCount, state.status], [2, 0, 0, 'open']);
+      assert.equal(state.joinUrl, s.joinUrl, 'the same code and QR');
+      const nights = (await request(app.app).get(`/api/sessions/${s.id}/nights`).set(bearer(s.hostKey)).expect(200)).body;
+      assert.deepEqual(nights.map((n: { night: number; songs: number }) => [n.night, n.songs]), [[1, 1]]);
+    }
+    assert.equal(app.store.get(empty.id)!.version, emptyVersion, 'an empty room is left alone');
   });
 
   it('the TTL is configurable: a shorter one removes what the default keeps', async (t) => {

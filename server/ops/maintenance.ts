@@ -47,7 +47,7 @@ export function startMaintenance({ config, store, changes, qr, log, now = () => 
   };
   const backup = () => enqueue('backup', () => backups.run());
   const housekeeping = () => {
-    enqueue('housekeeping', () => runHousekeeping({ store, changes, qr, ttlDays: config.sessionTtlDays, log, now }));
+    enqueue('housekeeping', () => runHousekeeping({ store, changes, qr, ttlDays: config.sessionTtlDays, nightIdleHours: config.nightIdleHours, nightsKeep: config.nightsKeep, log, now }));
     // A volume that fills up stops every write: say so while there is still time to extend it.
     if (store.kind === 'json') enqueue('storage check', async () => {
       const { warning, freeBytes } = await storageInfo(config.dataDir);
