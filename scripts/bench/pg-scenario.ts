@@ -11,7 +11,7 @@ import pg from 'pg';
 import { startPgCluster } from '../pg-cluster.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { forkWorker, LOAD_MAIN, startProjectServer, type StartedServer } from './processes.js';
-import { alternate, healthz, type BenchContext, type HttpScenario } from './scenarios.js';
+import { alternate, healthz, summarizeRounds, type BenchContext, type HttpScenario } from './scenarios.js';
 import type { SeededSession } from './seed.js';
 
 const MOVE_STORE = fileURLToPath(new URL('../move-store.js', import.meta.url));
@@ -23,8 +23,6 @@ export interface PgScenario {
   writesOne: HttpScenario;
   writesTwo: HttpScenario;
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Both instances loaded at once, each by its own load generator with half the connections; their rates add up. */
 async function twoInstances(ctx: BenchContext, name: string, jobs: (duration: number, round: number) => [LoadJob, LoadJob]): Promise<HttpScenario> {
@@ -60,19 +58,7 @@ async function twoInstances(ctx: BenchContext, name: string, jobs: (duration: nu
       ctx.log(`  ${name} round ${round}: baseline ${baseline.rps.toFixed(0)} req/s, project ${measured.rps.toFixed(0)} req/s (p99 ${measured.p99} ms)`);
       rounds.push({ baseline, project: measured });
     }
-    const baselineRps = mean(rounds.map((r) => r.baseline.rps));
-    const projectRps = mean(rounds.map((r) => r.project.rps));
-    return {
-      name,
-      baselineRps,
-      projectRps,
-      ratio: projectRps / baselineRps,
-      p50: mean(rounds.map((r) => r.project.p50)),
-      p99: Math.max(...rounds.map((r) => r.project.p99)),
-      non2xx: rounds.reduce((n, r) => n + r.project.non2xx, 0),
-      errors: rounds.reduce((n, r) => n + r.project.errors, 0),
-      rounds,
-    };
+    return summarizeRounds(name, rounds);
   } finally {
     await second.stop();
   }

@@ -73,6 +73,11 @@ export async function alternate(ctx: BenchContext, name: string, project: (durat
     ctx.log(`  ${name} round ${round}: baseline ${baseline.rps.toFixed(0)} req/s, project ${measured.rps.toFixed(0)} req/s (p99 ${measured.p99} ms)`);
     rounds.push({ baseline, project: measured });
   }
+  return summarizeRounds(name, rounds);
+}
+
+/** Rounds of baseline and project load as one scenario: mean rates and their ratio, the worst p99. */
+export function summarizeRounds(name: string, rounds: HttpScenario['rounds']): HttpScenario {
   const baselineRps = mean(rounds.map((r) => r.baseline.rps));
   const projectRps = mean(rounds.map((r) => r.project.rps));
   return {

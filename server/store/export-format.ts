@@ -62,3 +62,10 @@ export function parseExport(text: string, label: string): ParsedExport {
   }
   return { ...parsed, nights: byId };
 }
+
+/** data.json's bytes with the archive of nights (oldest first) added: the export format. */
+export function exportBytes(sessions: Buffer, nights: Readonly<Record<string, readonly ArchivedNight[]>>): Buffer {
+  if (Object.keys(nights).length === 0) return sessions;
+  // `{"version":n,"sessions":{…}}` becomes `{"version":n,"sessions":{…},"nights":{…}}`.
+  return Buffer.concat([sessions.subarray(0, -1), Buffer.from(`,"nights":${JSON.stringify(nights)}}`)]);
+}

@@ -5,6 +5,7 @@ import type { StoredSession } from '../model/session.js';
 import { newestBackupBytes, pruneBackups, writeBackup } from './backup-files.js';
 import type { DbData } from './data-file.js';
 import { StoreClosedError, StoreUnavailableError } from './errors.js';
+import { exportBytes } from './export-format.js';
 import type { JournaledJsonFile } from './journaled-file.js';
 import type { Lock } from './lock.js';
 import { serializeData } from './serialize.js';
@@ -105,9 +106,7 @@ export class JsonFileStore implements SessionStore {
       const list = await this.nights.list(id);
       if (list.length > 0) nights[id] = list.reverse();
     }
-    if (Object.keys(nights).length === 0) return sessions;
-    // `{"version":n,"sessions":{…}}` becomes `{"version":n,"sessions":{…},"nights":{…}}`.
-    return Buffer.concat([sessions.subarray(0, -1), Buffer.from(`,"nights":${JSON.stringify(nights)}}`)]);
+    return exportBytes(sessions, nights);
   }
 
   async backup(reason: BackupReason, { unlessUnchanged = false, at = new Date() }: { unlessUnchanged?: boolean; at?: Date } = {}): Promise<BackupRecord | null> {

@@ -7,6 +7,7 @@ import { decodeStoredSongbook, encodeStoredSongbook, type StoredSongbook } from 
 import { backupName } from './backup-files.js';
 import { parseData, SCHEMA_VERSION } from './data-file.js';
 import { StoreClosedError, StoreConflictError, StoreUnavailableError, UnreadableDataError } from './errors.js';
+import { exportBytes } from './export-format.js';
 import { migratePg } from './pg-schema.js';
 import { serializeData } from './serialize.js';
 import type { BackupReason, BackupRecord, ExternalChange, NightArchive, ReplaceSummary, SessionStore, SongbookStore, StoreProbe, StoreStats } from './store.js';
@@ -289,8 +290,7 @@ export class PgSessionStore implements SessionStore {
       if (!this.committed.has(row.session_id)) continue;
       (nights[row.session_id] ??= []).push(row.data);
     }
-    if (Object.keys(nights).length === 0) return sessions;
-    return Buffer.concat([sessions.subarray(0, -1), Buffer.from(`,"nights":${JSON.stringify(nights)}}`)]);
+    return exportBytes(sessions, nights);
   }
 
   async backup(reason: BackupReason, { unlessUnchanged = false, at = new Date() }: { unlessUnchanged?: boolean; at?: Date } = {}): Promise<BackupRecord | null> {
