@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { writeFileDurable } from '../lib/durable-file.js';
@@ -141,6 +141,11 @@ export function applyRecords(sessions: Record<string, unknown>, records: readonl
  * be remounted. After a failed append nothing more is appended (the tail may hold part of a record)
  * until a checkpoint has replaced the journal with an empty one.
  */
+// O_DSYNC: each write returns once its data (and the size that reaches it) is on the disk, as a
+// write then fdatasync would, in one call instead of two: a commit waits on one trip to the thread
+// pool, not two. The power-cut test holds it to that.
+const APPEND_DURABLY = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC;
+
 export class JournalWriter {
   bytes = 0;
   broken = false;
@@ -151,9 +156,8 @@ export class JournalWriter {
   async append(line: Uint8Array): Promise<void> {
     if (this.broken) throw new Error('the journal needs a checkpoint after a failed append');
     try {
-      this.handle ??= await fs.open(this.file, 'a', 0o600);
+      this.handle ??= await fs.open(this.file, APPEND_DURABLY, 0o600);
       await this.handle.writeFile(line);
-      await this.handle.datasync();
       this.bytes += line.length;
     } catch (err) {
       this.broken = true;
