@@ -110,6 +110,27 @@ describe('singers and requests', () => {
     assert.ok(Date.parse(added.body.request.estimatedStartAt) > 0);
   });
 
+  it('a new request is answered with its entry exactly as the queue shows it, place and start time included', async (t) => {
+    const { app } = await buildApp(t);
+    const s = await createSession(app);
+    const ann = await joinAs(app, s.id, 'Ann');
+    const bo = await joinAs(app, s.id, 'Bo');
+    await requestSong(app, s.id, bo.key, 'One');
+    await request(app).post(`/api/sessions/${s.id}/next`).set(bearer(s.hostKey)).expect(200);
+    await requestSong(app, s.id, ann.key, 'Two');
+    await request(app).post(`/api/sessions/${s.id}/singers/${ann.id}/hold`).set(bearer(ann.key)).expect(200);
+    const added = await request(app).post(`/api/sessions/${s.id}/requests`).set(bearer(bo.key)).send({ title: 'Three' }).expect(201);
+    const state = await request(app).get(`/api/sessions/${s.id}`).expect(200);
+    assert.deepEqual(
+      state.body.queue.map((r: { title: string; onHold: boolean }) => [r.title, r.onHold]),
+      [['Two', true], ['Three', false]],
+    );
+    assert.deepEqual(added.body.request, state.body.queue[1]);
+    assert.equal(added.body.position, 2);
+    // Bo's song starts when his first ends: Ann's held song is left out of the wait.
+    assert.equal(added.body.request.estimatedStartAt, state.body.nowSinging.estimatedEndAt);
+  });
+
   it('the host adds walk-ins by name, and a walk-in\'s second song rotates fairly', async (t) => {
     const { app } = await buildApp(t);
     const s = await createSession(app);

@@ -8,7 +8,7 @@ import { authenticate, hashKey, newKey, requireHost } from '../sessions/auth.js'
 import type { SessionChanges } from '../sessions/changes.js';
 import { newItemId, newSessionId } from '../sessions/ids.js';
 import * as queue from '../sessions/queue.js';
-import { publicState } from '../sessions/view.js';
+import { publicState, queuedRequestJson } from '../sessions/view.js';
 import type { SongbookCache } from '../songbook/cache.js';
 import type { SessionStore } from '../store/index.js';
 import { bearerToken } from './bearer.js';
@@ -134,8 +134,8 @@ export function sessionRoutes({ config, store, hub, changes, songbooks, limits, 
     const session = latest(req.params.id);
     const added = queue.requestSong(session, authenticate(session, key), { ...body, song }, { request: newItemId(), singer: newItemId() }, now(), config.limits);
     const shownAt = await changes.commit(added.session);
-    const request = publicState(added.session, config.publicUrl, shownAt).queue[added.position - 1];
-    res.status(201).json({ request, position: added.position });
+    const request = queuedRequestJson(added.session, shownAt, added.position - 1);
+    sendJson(res.status(201), Buffer.from(`{"request":${request},"position":${added.position}}`));
   });
 
   router.delete('/api/sessions/:id/requests/:requestId', async (req, res) => {

@@ -77,16 +77,18 @@ function cached(session: StoredSession, publicUrl: string | undefined): Cached {
 
 const isoAt = (ms: number) => new Date(ms).toISOString();
 
+/** A queued request as the state shows it: its place, whether its singer is on hold, when it should start. */
+function queuedJson(r: SongRequest, index: number, start: number | null, held: ReadonlySet<string>): string {
+  const eta = start === null ? 'null' : `"${isoAt(start)}"`;
+  return `${cachedJson(r, true)},"position":${index + 1},"onHold":${held.has(r.singer.id)},"estimatedStartAt":${eta}}`;
+}
+
 function tailBytes(session: StoredSession, plan: Schedule): Buffer {
   const playing = session.nowSinging;
   const nowSinging = playing ? `${cachedJson(playing, true)},"estimatedEndAt":"${isoAt(plan.firstStartMs)}"}` : 'null';
   const held = heldSingers(session);
   const starts = queueStartsMs(session, plan);
-  const queue = session.queue.map((r, i) => {
-    const start = starts[i]!;
-    const eta = start === null ? 'null' : `"${isoAt(start)}"`;
-    return `${cachedJson(r, true)},"position":${i + 1},"onHold":${held.has(r.singer.id)},"estimatedStartAt":${eta}}`;
-  });
+  const queue = session.queue.map((r, i) => queuedJson(r, i, starts[i]!, held));
   return Buffer.from(
     `"averageSongSeconds":${Math.round(plan.songMs / 1000)},"singerCount":${session.singers.length},` +
       `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],${historyJson(session.history)}}`,
@@ -104,6 +106,16 @@ export function publicStateBytes(session: StoredSession, publicUrl: string | und
   // The undo offer expires with time, so it is made for each answer, like generatedAt.
   const undo = JSON.stringify(undoOffer(session, nowMs));
   return Buffer.concat([entry.head, Buffer.from(`"generatedAt":"${isoAt(nowMs)}","undo":${undo},`), entry.tail.bytes]);
+}
+
+/**
+ * One queued request as the state would show it, without building the state: a guest's new request
+ * is answered with its own entry, and parsing the whole state back to pick it out was a fifth of
+ * that answer's cost.
+ */
+export function queuedRequestJson(session: StoredSession, nowMs: number, index: number): string {
+  const plan = schedule(session, nowMs, songMs(session.history));
+  return queuedJson(session.queue[index]!, index, queueStartsMs(session, plan)[index]!, heldSingers(session));
 }
 
 /** The same state as an object, for the few answers that wrap it in more (a new session, a new request). */
