@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { assertQuietConsoles, expectText, phoneContext, screenshot, startNight, stepper } from './support/browser.js';
+import { assertQuietConsoles, expectText, guestPhoneContext, phoneContext, screenshot, startNight, stepper } from './support/browser.js';
 import { bearer, createSession, joinAs, requestSong } from './support/app.js';
 
 const LONG_NAME = 'Bartholomew Alexander Montgomery-Smythe'.padEnd(40, 'x');
@@ -68,8 +68,10 @@ describe('the TV and the end of the night in the browser', () => {
     const patch = (body: object) =>
       fetch(`${server.url}/api/sessions/${session.id}`, { method: 'PATCH', headers: { ...host, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const singers = [LONG_NAME, 'Maya', 'Jonas', 'Ada', 'Carol', 'Dev', 'Ezra', 'Fatima'];
+    const joined: { id: string; key: string; name: string }[] = [];
     for (const [i, name] of singers.entries()) {
       const singer = await joinAs(app, session.id, name);
+      joined.push({ ...singer, name });
       await requestSong(app, session.id, singer.key, i === 0 ? LONG_TITLE : `Song number ${i}`, i === 0 ? 'A'.repeat(80) : 'Artist');
     }
     const tvs: Page[] = [];
@@ -110,7 +112,8 @@ describe('the TV and the end of the night in the browser', () => {
 
     let guest!: Page;
     await step('requests closed with songs left: the TV thanks the room and no longer says "Scan to sing"', async () => {
-      guest = await night.open(await phoneContext(browser), 'guest', `${server.url}/s/${session.id}`);
+      // Maya's phone: once the night is over, the setlist is shown to the night's singers.
+      guest = await night.open(await guestPhoneContext(browser, session.id, joined[1]!), 'guest', `${server.url}/s/${session.id}`);
       assert.equal((await patch({ status: 'closed' })).status, 200);
       for (const [i, tv] of tvs.entries()) {
         await expectText(tv, '#join-closed', /Thank you for singing!/);
@@ -141,6 +144,7 @@ describe('the TV and the end of the night in the browser', () => {
         await screenshot(tv, `display-thank-you-${screen.width}`);
       }
       await expectText(guest, '#setlist-heading', /^Tonight, 8 songs:$/);
+      await guest.locator('#setlist > li').nth(7).waitFor();
       assert.equal(await guest.locator('#setlist > li').count(), 8);
       assert.ok(await guest.locator('#night-over').isVisible());
       const text = await guest.evaluate(() => (globalThis as any).document.body.innerText as string);

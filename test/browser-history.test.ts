@@ -7,17 +7,18 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import type { Express } from 'express';
-import { ARTIFACTS, assertQuietConsoles, expectText, phoneContext, startNight, stepper } from './support/browser.js';
+import { ARTIFACTS, assertQuietConsoles, expectText, guestPhoneContext, phoneContext, startNight, stepper } from './support/browser.js';
 import { bearer, createSession, joinAs, requestSong } from './support/app.js';
 
 /** `count` songs to history, every fourth skipped, and one more on stage. */
-async function longNight(app: Express, id: string, hostKey: string, count: number): Promise<void> {
+async function longNight(app: Express, id: string, hostKey: string, count: number): Promise<{ id: string; key: string; name: string }> {
   const singers = await Promise.all(['Ann', 'Ben', 'Cleo'].map((name) => joinAs(app, id, name)));
   await request(app).patch(`/api/sessions/${id}`).set(bearer(hostKey)).send({ maxQueuedPerSinger: 20 }).expect(200);
   for (let i = 0; i < count + 1; i += 1) await requestSong(app, id, singers[i % 3]!.key, `Song ${i + 1}`);
   for (let i = 0; i <= count; i += 1) {
     await request(app).post(`/api/sessions/${id}/next`).set(bearer(hostKey)).send(i > 0 && i % 4 === 0 ? { outcome: 'skipped' } : {}).expect(200);
   }
+  return { ...singers[0]!, name: 'Ann' };
 }
 
 /** The card as a person sees it, in test-artifacts/NAME.png. */
@@ -38,7 +39,7 @@ describe('a long night on the pages', () => {
     const { app } = server.app;
     const step = stepper(t);
     const session = await createSession(app, 'Long Night');
-    await longNight(app, session.id, session.hostKey, 30);
+    const ann = await longNight(app, session.id, session.hostKey, 30);
 
     await step('host: "23 sung tonight, 7 skipped", songs 30 to 23 numbered by their place, then all 30', async () => {
       const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -74,7 +75,8 @@ describe('a long night on the pages', () => {
 
     await step('guest at 320 px, requests closed: "Tonight, 24 songs:" and every sung song after "Show earlier songs"', async () => {
       await request(app).patch(`/api/sessions/${session.id}`).set(bearer(session.hostKey)).send({ status: 'closed' }).expect(200);
-      const context = await phoneContext(browser);
+      // The night is over (nothing on stage or queued): its names are read with a singer's key.
+      const context = await guestPhoneContext(browser, session.id, ann);
       const guest = await night.open(context, 'guest', `${server.url}/s/${session.id}`);
       await guest.setViewportSize({ width: 320, height: 640 });
       await expectText(guest, '#setlist-heading', /^Tonight, 24 songs:$/);
@@ -94,6 +96,16 @@ describe('a long night on the pages', () => {
       assert.ok(!all.some((r) => /Song (4|8|12|16|20|24|28) ·/.test(r)), 'skipped songs are not in the setlist');
       assert.ok(await more.isHidden());
       await shot(guest, '#night-over', 'history-guest-all-320');
+    });
+
+    await step('someone with only the code, once the night is over: the thank-you and the count, no names, no songs', async () => {
+      const stranger = await night.open(await phoneContext(browser), 'stranger', `${server.url}/s/${session.id}`);
+      await expectText(stranger, '#setlist-heading', /^24 songs were sung tonight\.$/);
+      assert.ok(await stranger.locator('#night-over').isVisible());
+      assert.equal(await stranger.locator('#setlist > li').count(), 0);
+      assert.ok(await stranger.locator('#setlist-more').isHidden(), 'nothing to load without a key');
+      const text = await stranger.evaluate(() => (globalThis as any).document.body.innerText as string);
+      assert.doesNotMatch(text, /Ann|Ben|Cleo|Song \d/);
     });
 
     assertQuietConsoles(night.watches);

@@ -119,6 +119,7 @@ function longWayState(session: StoredSession, publicUrl: string | undefined, now
     nightStartedAt: session.nightStartedAt,
     requests: session.requests,
     songbook: session.songbook,
+    joinsOpen: session.joinsOpen !== false,
     ...sessionLinks(session, publicUrl),
     generatedAt: new Date(nowMs).toISOString(),
     undo: undoOffer(session, nowMs),
@@ -133,7 +134,10 @@ function longWayState(session: StoredSession, publicUrl: string | undefined, now
     }),
     historyCount: session.history.length,
     sungCount: session.history.filter((r) => r.outcome === 'sung').length,
-    history: session.history.slice(-RECENT_HISTORY),
+    // Requests closed and the stage and queue empty: the night is over, and its names are put away.
+    ...(session.status === 'closed' && !playing && session.queue.length === 0
+      ? { history: [], historyHidden: true }
+      : { history: session.history.slice(-RECENT_HISTORY), historyHidden: false }),
   };
 }
 

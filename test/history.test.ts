@@ -31,6 +31,47 @@ async function night(t: Parameters<typeof buildApp>[0], count: number) {
 
 const page = async (built: TestApp, id: string, query: string) => (await request(built.app).get(`/api/sessions/${id}/history${query}`).expect(200)).body as HistoryPage;
 
+describe('once the night is over, who sang is shown only to the night\'s singers and host', () => {
+  it('requests closed and the last song sung: the state keeps the counts without the names, /history wants a key of the night, reopening shows them again', async (t) => {
+    const { built, s, titles } = await night(t, 5);
+    const dee = await joinAs(built.app, s.id, 'Dee');
+    const stranger = async () => (await request(built.app).get(`/api/sessions/${s.id}`).expect(200)).body;
+    await request(built.app).patch(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).send({ status: 'closed' }).expect(200);
+    // Closed, but the last song is still being sung: the room still sees the night.
+    let state = await stranger();
+    assert.deepEqual([state.historyHidden, state.history.length, state.nowSinging?.title], [false, 5, 'Song 6']);
+
+    const { url } = await listen(t, built);
+    const client = new SseClient(`${url}/api/sessions/${s.id}/events`);
+    t.after(() => client.close());
+    await client.next();
+    await request(built.app).post(`/api/sessions/${s.id}/next`).set(bearer(s.hostKey)).send({}).expect(200);
+    const frame = JSON.parse((await client.next())!.data);
+    state = await stranger();
+    for (const shown of [state, frame]) {
+      assert.deepEqual([shown.historyHidden, shown.history, shown.historyCount, shown.sungCount, shown.nowSinging, shown.queue], [true, [], 6, 5, null, []]);
+      assert.ok(!JSON.stringify(shown).includes('Song '), 'no title of the night in the state');
+    }
+
+    const history = (key?: string) => {
+      const req = request(built.app).get(`/api/sessions/${s.id}/history`);
+      return key ? req.set(bearer(key)) : req;
+    };
+    const refused = await history().expect(401);
+    assert.equal(refused.body.error.code, 'unauthorized');
+    await history('not-a-key-of-this-night').expect(401);
+    const forGuest = (await history(dee.key).expect(200)).body as HistoryPage;
+    assert.deepEqual(forGuest.history.map((r) => r.title), [...titles, 'Song 6']);
+    const forHost = (await history(s.hostKey).expect(200)).body as HistoryPage;
+    assert.equal(forHost.historyCount, 6);
+
+    await request(built.app).patch(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).send({ status: 'open' }).expect(200);
+    state = await stranger();
+    assert.deepEqual([state.historyHidden, state.history.length], [false, 6]);
+    await history().expect(200);
+  });
+});
+
 describe('the public state carries the newest songs of the night, and /history pages the rest', () => {
   it('GET, the host\'s answers and every SSE frame carry the newest 20 songs and the counts, not the whole night', async (t) => {
     const { built, s, titles } = await night(t, 30);

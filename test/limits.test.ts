@@ -129,6 +129,8 @@ describe('joins: paused, closed by the host, and names', () => {
     const ann = await joinAs(first.app, s.id, 'Ann');
     const closed = await patch(first.app, s.id, s.hostKey, { joinsOpen: false }).expect(200);
     assert.equal(closed.body.status, 'open', 'requests stay open');
+    assert.equal(closed.body.joinsOpen, false, 'the state says so, for every page');
+    assert.equal((await request(first.app).get(`/api/sessions/${s.id}`).expect(200)).body.joinsOpen, false);
     expectError(await join(first.app, s.id, 'Bob'), 'joins_closed');
     await requestSong(first.app, s.id, ann.key, 'A1');
     await ask(first.app, s.id, s.hostKey, { singerName: 'Walt', title: 'W1' }).expect(201);

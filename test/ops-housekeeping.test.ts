@@ -62,9 +62,9 @@ describe('housekeeping', () => {
     const { log } = captureLog();
     const run = (ms: number) => runHousekeeping({ store: app.store, changes: app.changes, qr: app.qr, ttlDays: 30, nightIdleHours: 12, log, now: () => new Date(ms) });
 
-    // Half an hour after closing: the guests still see the end screen and the setlist.
+    // Half an hour after closing: the guests still see the end screen and the setlist (with their key).
     assert.deepEqual((await run(T0 + 30 * 60_000)).nightsPutAway, []);
-    const closedAt = (await request(app.app).get(`/api/sessions/${closed.id}`).expect(200)).body;
+    const closedAt = (await request(app.app).get(`/api/sessions/${closed.id}/history`).set(bearer(closed.hostKey)).expect(200)).body;
     assert.equal(closedAt.history[0].singer.name, 'Ann Example');
 
     // Two hours on, the closed night is over; the open one only after 12 idle hours.

@@ -107,7 +107,7 @@ function render(state, previous) {
   renderForm(state);
   renderQueue(state);
   renderHold(state, mine, base, (s) => live.apply(s));
-  renderNightOver(state);
+  renderNightOver(state, () => tonight()?.key);
   const singing = mine !== null && state.nowSinging?.singer.id === mine.singerId;
   document.title = next ? `🎤 You're next! · ${state.name}` : singing ? `🎤 You're singing · ${state.name}` : `${state.name} · Karaoke`;
   // Only a change to "next" buzzes: not a reload while already next, and never before a tap (browsers refuse).

@@ -12,6 +12,8 @@ import { api, messageFor } from './api.js';
  */
 
 const PAGE = 50;
+/** As many as the state carries while the night goes on (RECENT_HISTORY on the server). */
+const NEWEST = 20;
 
 /** "23 sung tonight, 4 skipped" @param {PublicState} state */
 export function tonightCount(state) {
@@ -31,6 +33,8 @@ export class TonightSongs {
    * @param {(past: PastRequest) => boolean} [options.keep] which songs to show (default: all)
    * @param {boolean} options.newestFirst
    * @param {number} [options.initial] songs shown before "Show earlier songs" (default: all known)
+   * @param {() => string | null | undefined} [options.key] the viewer's key: once the night is over
+   *   the state carries no songs (historyHidden) and only a singer or host of the night may read them
    */
   constructor(options) {
     this.options = options;
@@ -40,6 +44,7 @@ export class TonightSongs {
     this.total = 0;
     this.limit = options.initial ?? Number.POSITIVE_INFINITY;
     this.loading = false;
+    this.hidden = false;
     options.more.addEventListener('click', () => void this.showMore());
   }
 
@@ -55,6 +60,9 @@ export class TonightSongs {
     for (const position of [...this.known.keys()]) if (position >= this.total) this.known.delete(position);
     const start = state.historyCount - state.history.length;
     state.history.forEach((past, i) => this.known.set(start + i, past));
+    this.hidden = state.historyHidden === true;
+    // The night is over: the newest songs come with the viewer's key, not with the state.
+    if (this.hidden && this.total > 0 && this.lowest() === this.total && !this.loading) void this.load(this.total, NEWEST);
     this.draw();
   }
 
@@ -85,7 +93,8 @@ export class TonightSongs {
     list.replaceChildren(...(newestFirst ? shown : shown.reverse()).map(item));
     // Numbered by their place in the night, not in what is shown.
     if (list instanceof HTMLOListElement && !this.options.keep && shown.length > 0) list.start = newestFirst ? this.total : this.total - shown.length + 1;
-    more.hidden = !(songs.length > this.limit || lowest > 0);
+    const readable = !this.hidden || Boolean(this.options.key?.());
+    more.hidden = !readable || !(songs.length > this.limit || lowest > 0);
     more.disabled = this.loading;
   }
 
@@ -93,27 +102,34 @@ export class TonightSongs {
     const { more, error } = this.options;
     if (this.options.initial !== undefined) this.limit += PAGE;
     const { songs, lowest } = this.songs();
-    if (songs.length < this.limit && lowest > 0) {
-      this.loading = true;
-      this.draw();
-      const night = this.night;
-      try {
-        /** @type {HistoryPage} */
-        const page = await api('GET', `/api/sessions/${encodeURIComponent(this.options.sessionId)}/history?before=${lowest}&limit=${PAGE}`);
-        if (page.night === night) page.history.forEach((past, i) => this.known.set(page.start + i, past));
-        if (error) error.hidden = true;
-      } catch (err) {
-        if (error) {
-          error.textContent = `Couldn't load the earlier songs. ${messageFor(err)}`;
-          error.hidden = false;
-        }
-      } finally {
-        this.loading = false;
-      }
-    }
+    if (songs.length < this.limit && lowest > 0) await this.load(lowest, PAGE);
     const focused = document.activeElement === more;
     this.draw();
     // The button is gone once the whole night is shown: keep the keyboard in the list.
     if (focused && more.hidden) this.options.list.focus();
+  }
+
+  /** The `limit` songs before position `before`, into what is known. @param {number} before @param {number} limit */
+  async load(before, limit) {
+    const { error } = this.options;
+    const key = this.options.key?.() ?? undefined;
+    if (this.hidden && !key) return;
+    this.loading = true;
+    this.draw();
+    const night = this.night;
+    try {
+      /** @type {HistoryPage} */
+      const page = await api('GET', `/api/sessions/${encodeURIComponent(this.options.sessionId)}/history?before=${before}&limit=${limit}`, { key });
+      if (page.night === night) page.history.forEach((past, i) => this.known.set(page.start + i, past));
+      if (error) error.hidden = true;
+    } catch (err) {
+      if (error) {
+        error.textContent = `Couldn't load the ${before === this.total ? '' : 'earlier '}songs. ${messageFor(err)}`;
+        error.hidden = false;
+      }
+    } finally {
+      this.loading = false;
+    }
+    this.draw();
   }
 }

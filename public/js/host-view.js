@@ -75,8 +75,11 @@ export function renderQueue(state, nowMs) {
   );
 }
 
-/** @param {PublicState} state */
-export function renderSide(state) {
+/**
+ * @param {PublicState} state
+ * @param {() => string | null} hostKey once the night is over, tonight's songs are read with it
+ */
+export function renderSide(state, hostKey) {
   byId('join-code').textContent = state.id;
   const joinUrl = byId('join-url', HTMLAnchorElement);
   joinUrl.href = state.joinUrl;
@@ -96,6 +99,7 @@ export function renderSide(state) {
     error: byId('history-error'),
     newestFirst: true,
     initial: 8,
+    key: hostKey,
     item: (past) =>
       h('li', { class: past.outcome === 'skipped' ? 'skipped' : undefined },
         h('span', { class: 'singer' }, past.singer.name), ' · ', songText(past),

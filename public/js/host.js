@@ -101,7 +101,7 @@ function render(state) {
   const now = live.serverNow();
   renderStage(state, now);
   renderQueue(state, now);
-  renderSide(state);
+  renderSide(state, () => hostKey);
   showSwitches();
   renderSongbook(state);
   renderNights(state);

@@ -1,7 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { nightOver } from '../model/session.js';
+import { authenticate } from '../sessions/auth.js';
 import { historyPageBytes } from '../sessions/view.js';
 import type { SessionStore } from '../store/index.js';
+import { bearerToken } from './bearer.js';
 import { parse } from './bodies.js';
 import { sendJson, sessionFor } from './lookup.js';
 
@@ -27,13 +30,15 @@ const HistoryQuery = z.strictObject({
 
 /**
  * The night's songs page by page, for "load more" under the newest ones the public state carries.
- * The same audience as the state, which shows tonight's history to anyone with the code.
+ * The same audience as the state while the night goes on; once it is over, only its singers and
+ * its host (with their key), since a code found later must not show who sang.
  */
 export function historyRoutes({ store }: HistoryRoutesDeps): Router {
   const router = Router();
   router.get('/api/sessions/:id/history', (req, res) => {
     const session = sessionFor(store, req.params.id, 'durable');
     const { before, limit } = parse(HistoryQuery, req.query);
+    if (nightOver(session)) authenticate(session, bearerToken(req));
     sendJson(res, historyPageBytes(session, before, limit));
   });
   return router;

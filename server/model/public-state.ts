@@ -37,6 +37,8 @@ export interface PublicState extends SessionLinks {
   nightStartedAt: string;
   requests: RequestMode;
   songbook: StoredSession['songbook'];
+  /** false: the host closed joining (new phones are refused; singers already in and walk-ins are not). */
+  joinsOpen: boolean;
   /** The server's clock when this state was made, so clients can correct their own. */
   generatedAt: string;
   /** The host's newest action that can still be undone (30 minutes), for the "Undo: <label>" button. */
@@ -49,8 +51,14 @@ export interface PublicState extends SessionLinks {
   historyCount: number;
   /** Of those, the ones sung ("N sung tonight"). */
   sungCount: number;
-  /** The newest songs of the night, oldest first. */
+  /** The newest songs of the night, oldest first; empty once the night is over (historyHidden). */
   history: readonly PastRequest[];
+  /**
+   * The night is over (requests closed, nobody on stage, nothing queued): its songs and singers'
+   * names are no longer shown to anyone with the code, only to its singers and host through
+   * GET …/history with their key.
+   */
+  historyHidden: boolean;
 }
 
 /** GET /api/sessions/:id/history: tonight's songs at positions [start, start + history.length), oldest first. */

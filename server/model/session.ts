@@ -156,6 +156,10 @@ export const sameSong = (a: { title: string; artist: string }, b: { title: strin
   songKey(a.title) === songKey(b.title) && songKey(a.artist) === songKey(b.artist);
 
 /** Singers on hold tonight. */
+/** Requests closed and the last song sung: nothing more happens tonight. */
+export const nightOver = (session: Pick<StoredSession, 'status' | 'nowSinging' | 'queue'>): boolean =>
+  session.status === 'closed' && !session.nowSinging && session.queue.length === 0;
+
 export const heldSingers = (session: { readonly singers: readonly { readonly id: string; readonly onHold?: boolean | undefined }[] }): Set<string> =>
   new Set(session.singers.filter((s) => s.onHold === true).map((s) => s.id));
 

@@ -1,6 +1,6 @@
 import { sessionLinks } from '../model/links.js';
 import { RECENT_HISTORY, type HistoryPage, type PublicState } from '../model/public-state.js';
-import { heldSingers, type PastRequest, type SongRequest, type StoredSession } from '../model/session.js';
+import { heldSingers, nightOver, type PastRequest, type SongRequest, type StoredSession } from '../model/session.js';
 import { averageSongMs, queueStartsMs, schedule, type Schedule } from './eta.js';
 import { undoOffer } from './undo.js';
 
@@ -24,6 +24,8 @@ const openCache = new WeakMap<SongRequest, string>();
 const closedCache = new WeakMap<SongRequest, string>();
 /** The history's part of the state, per history array (a next makes a new one, a rename keeps it). */
 const historyCache = new WeakMap<readonly PastRequest[], string>();
+/** The same once the night is over: the counts without the names (see nightOver). */
+const hiddenHistoryCache = new WeakMap<readonly PastRequest[], string>();
 
 // The average song length reads every song of the night (two date parses each): on a night of 300
 // songs that was most of the cost of a state after a rename or a move, which keep the history.
@@ -50,14 +52,15 @@ function cachedJson(item: SongRequest, open: boolean): string {
  * Only the newest songs of the night and the counts: a long night's whole history would make
  * every state and every event-stream frame grow without bound. The rest is paged from /history.
  */
-function historyJson(history: readonly PastRequest[]): string {
-  let json = historyCache.get(history);
+function historyJson(history: readonly PastRequest[], hidden: boolean): string {
+  const cache = hidden ? hiddenHistoryCache : historyCache;
+  let json = cache.get(history);
   if (json === undefined) {
-    const recent = history.slice(-RECENT_HISTORY).map((p) => cachedJson(p, false));
+    const recent = hidden ? [] : history.slice(-RECENT_HISTORY).map((p) => cachedJson(p, false));
     let sung = 0;
     for (const p of history) if (p.outcome === 'sung') sung += 1;
-    json = `"historyCount":${history.length},"sungCount":${sung},"history":[${recent.join(',')}]`;
-    historyCache.set(history, json);
+    json = `"historyCount":${history.length},"sungCount":${sung},"history":[${recent.join(',')}],"historyHidden":${hidden}`;
+    cache.set(history, json);
   }
   return json;
 }
@@ -67,7 +70,8 @@ function cached(session: StoredSession, publicUrl: string | undefined): Cached {
   if (entry === undefined || entry.publicUrl !== publicUrl) {
     const links = sessionLinks(session, publicUrl);
     const { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook } = session;
-    const fields = { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook };
+    const joinsOpen = session.joinsOpen !== false;
+    const fields = { id, name, status, rotation, maxQueuedPerSinger, endsAt, createdAt, updatedAt, version, night, nightStartedAt, requests, songbook, joinsOpen };
     const head = `${JSON.stringify({ ...fields, ...links }).slice(0, -1)},`;
     entry = { publicUrl, head: Buffer.from(head), songMs: songMs(session.history), tail: undefined };
     sessionCache.set(session, entry);
@@ -91,7 +95,7 @@ function tailBytes(session: StoredSession, plan: Schedule): Buffer {
   const queue = session.queue.map((r, i) => queuedJson(r, i, starts[i]!, held));
   return Buffer.from(
     `"averageSongSeconds":${Math.round(plan.songMs / 1000)},"singerCount":${session.singers.length},` +
-      `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],${historyJson(session.history)}}`,
+      `"nowSinging":${nowSinging},"queue":[${queue.join(',')}],${historyJson(session.history, nightOver(session))}}`,
   );
 }
 

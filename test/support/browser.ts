@@ -55,6 +55,17 @@ export function phoneContext(browser: Browser): Promise<BrowserContext> {
 }
 
 /**
+ * A phone-sized context whose page already holds a guest's key, as if this phone had joined: for
+ * what only a singer of the night sees (the setlist once the night is over).
+ */
+export async function guestPhoneContext(browser: Browser, sessionId: string, guest: { id: string; key: string; name: string }): Promise<BrowserContext> {
+  const context = await phoneContext(browser);
+  const entry = { key: guest.key, singerId: guest.id, name: guest.name, sessionName: '', night: 1, savedAt: new Date().toISOString() };
+  await context.addInitScript(({ id, entry }) => (globalThis as any).localStorage.setItem(`karaoke:guest:${id}`, JSON.stringify(entry)), { id: sessionId, entry });
+  return context;
+}
+
+/**
  * Collects what would show up red in the browser console: JavaScript errors, console.error, and
  * failed loads. `allow` drops entries a step provoked on purpose (a 409 the test asked for).
  */
