@@ -46,8 +46,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * One line per request: method, path, status and time, never headers (they carry keys); info,
- * warn for 4xx, error for 5xx. What pino-http did, minus its child logger per request, which
- * cost a fifth of a plain read's throughput even when the level dropped the line.
+ * warn for 4xx, error for 5xx, but warn for a 503 with Retry-After: that is the server shedding
+ * load on purpose (streams full, a busy room), which an operator watches, not a fault.
+ * What pino-http did, minus its child logger per request, which cost a fifth of a plain read's
+ * throughput even when the level dropped the line.
  */
 function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
@@ -56,7 +58,8 @@ function requestLog(log: Logger): RequestHandler {
     // One listener: 'close' follows 'finish', and alone it means the client left first (an
     // event stream, or a response cut short). Event streams live for hours, so it stays small.
     res.once('close', () => {
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      const shed = res.statusCode === 503 && res.hasHeader('Retry-After');
+      const level = res.statusCode >= 500 && !shed ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       if (!log.isLevelEnabled(level)) return;
       const responseTime = Math.round(performance.now() - start);
       const msg = res.writableFinished ? 'request completed' : 'request aborted';

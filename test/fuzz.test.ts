@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { isFairOrder, sessionProblems } from '../scripts/bench/invariants.js';
+import { SseClient } from '../scripts/bench/sse-client.js';
 import { createApp } from '../server/app.js';
 import { testConfig } from '../server/config.js';
 import type { EventHub } from '../server/events.js';
@@ -48,14 +49,14 @@ async function openAt({ dataDir, schema }: Where): Promise<SessionStore> {
   return (await openStore({ dataDir })).store;
 }
 
-async function start(where: Where): Promise<Running> {
+async function start(where: Where, overrides: Partial<ReturnType<typeof testConfig>> = {}): Promise<Running> {
   const { dataDir } = where;
   const store = await openAt(where);
   const errors: string[] = [];
   const log = pino({ level: 'error' }, { write: (line: string) => void errors.push(line) });
   const base = testConfig({ dataDir });
   // Small limits, so random sequences reach them.
-  const config = Object.freeze({ ...base, rateLimits: { ...base.rateLimits, enabled: false }, limits: FUZZ_LIMITS });
+  const config = Object.freeze({ ...base, rateLimits: { ...base.rateLimits, enabled: false }, limits: FUZZ_LIMITS, ...overrides });
   const now = () => new Date();
   const { hub, qr, changes, songbooks, songbookWorker, push } = buildServices({ config, store, log, now });
   await qr.prepare();
@@ -347,6 +348,94 @@ describe('fuzzing sequences of operations', () => {
         });
       }),
       { numRuns: 20, includeErrorInReport: true },
+    );
+  });
+});
+
+/** Small caps, so random opens reach each of them; Fly-Client-IP says which phone a stream is from. */
+const FUZZ_STREAMS = { perAddress: 2, perSession: 3, total: 5, maxLifetimeMs: 60_000, retryAfterSeconds: 2 } as const;
+
+type StreamOp = { kind: 'open'; session: number; address: number } | { kind: 'close'; pick: number } | { kind: 'change'; session: number };
+const streamOpArb: fc.Arbitrary<StreamOp> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('open' as const), session: fc.nat(2), address: fc.nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('close' as const), pick: fc.nat(20) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('change' as const), session: fc.nat(2) }) },
+);
+
+describe('fuzzing the event-stream caps', () => {
+  it('random opens, closes and changes: each open is let in or refused exactly as the caps say (429/503 with Retry-After), never a 5xx else, and every open stream gets every change of its session', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(streamOpArb, { minLength: 1, maxLength: 40 }), async (ops) => {
+        await withDataDir(async (dir) => {
+          // The caps are part of the limits: on, at their defaults but for the streams'.
+          const limits = { ...testConfig({ dataDir: dir.dataDir }).rateLimits, enabled: true };
+          const server = await start(dir, { clientIpHeader: 'fly-client-ip', streams: FUZZ_STREAMS, rateLimits: limits });
+          const open: { session: number; address: number; client: SseClient }[] = [];
+          try {
+            const sessions: { id: string; hostKey: string; version: number }[] = [];
+            for (let i = 0; i < 3; i += 1) {
+              const created = await api(server.url, 'POST', '/api/sessions', { name: `Streams ${i}` });
+              sessions.push({ id: created.body.session.id, hostKey: created.body.hostKey, version: created.body.session.version });
+            }
+            const count = (pred: (o: (typeof open)[number]) => boolean) => open.filter(pred).length;
+            /** Resolves once the server counts `n` open streams (a closed socket is noticed a moment later). */
+            const serverCounts = async (n: number) => {
+              while (server.hub.connections !== n) await once(server.hub, 'connections');
+            };
+            for (const op of ops) {
+              if (op.kind === 'open') {
+                const expected =
+                  open.length >= FUZZ_STREAMS.total ? [503, 'streams_full']
+                  : count((o) => o.session === op.session) >= FUZZ_STREAMS.perSession ? [429, 'too_many_streams']
+                  : count((o) => o.address === op.address) >= FUZZ_STREAMS.perAddress ? [429, 'too_many_streams']
+                  : [200, null];
+                const session = sessions[op.session]!;
+                const url = `${server.url}/api/sessions/${session.id}/events`;
+                const phone = { 'Fly-Client-IP': `203.0.113.${op.address + 1}` };
+                if (expected[0] === 200) {
+                  const client = new SseClient(url, phone);
+                  open.push({ session: op.session, address: op.address, client });
+                  assert.equal((await client.ready).statusCode, 200);
+                  const first = await client.next();
+                  assert.equal(first?.event, 'state');
+                  assert.equal(JSON.parse(first!.data).version, session.version, 'the first frame is the state as it is');
+                } else {
+                  const stop = new AbortController();
+                  try {
+                    const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...phone }, signal: stop.signal });
+                    assert.equal(res.status, expected[0], `refused as the caps say: ${res.status} for ${expected[0]}`);
+                    assert.equal(((await res.json()) as { error: { code: string } }).error.code, expected[1]);
+                    const retry = Number(res.headers.get('retry-after'));
+                    assert.ok(Number.isInteger(retry) && retry >= FUZZ_STREAMS.retryAfterSeconds, `Retry-After ${res.headers.get('retry-after')}`);
+                  } finally {
+                    stop.abort();
+                  }
+                }
+              } else if (op.kind === 'close') {
+                if (open.length === 0) continue;
+                const [gone] = open.splice(op.pick % open.length, 1);
+                gone!.client.close();
+                await serverCounts(open.length);
+              } else {
+                const session = sessions[op.session]!;
+                const renamed = await api(server.url, 'PATCH', `/api/sessions/${session.id}`, { name: `Renamed ${session.version}` }, session.hostKey);
+                assert.equal(renamed.status, 200);
+                session.version = renamed.body.version;
+                for (const o of open.filter((o) => o.session === op.session)) {
+                  const frame = await o.client.next();
+                  assert.equal(JSON.parse(frame!.data).version, session.version, 'every open stream of the session gets the change');
+                }
+              }
+              assert.equal(server.hub.connections, open.length, 'the server counts the streams the caps let in');
+            }
+            assert.deepEqual(server.errors, []);
+          } finally {
+            for (const o of open) o.client.close();
+            await server.stop();
+          }
+        });
+      }),
+      { numRuns: 25, includeErrorInReport: true },
     );
   });
 });

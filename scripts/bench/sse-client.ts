@@ -69,7 +69,7 @@ export interface SseStream extends SseConnection {
 }
 
 /** Open one stream on its own socket (no agent, as separate phones would). */
-export function openSse(url: string, handlers: SseHandlers): SseStream {
+export function openSse(url: string, handlers: SseHandlers, headers: Record<string, string> = {}): SseStream {
   const parser = new SseParser(
     (e) => handlers.onEvent(e),
     () => handlers.onComment?.(),
@@ -80,7 +80,7 @@ export function openSse(url: string, handlers: SseHandlers): SseStream {
     closed = true;
     handlers.onClose?.(error);
   };
-  const req = http.request(url, { agent: false, headers: { Accept: 'text/event-stream' } });
+  const req = http.request(url, { agent: false, headers: { Accept: 'text/event-stream', ...headers } });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', (res) => {
       resolve(res);
@@ -122,7 +122,7 @@ export class SseClient {
   /** The response once its headers arrive; rejects if the connection fails. */
   readonly ready: Promise<http.IncomingMessage>;
 
-  constructor(url: string) {
+  constructor(url: string, headers: Record<string, string> = {}) {
     this.stream = openSse(url, {
       onEvent: (event) => {
         const waiter = this.waiters.shift();
@@ -134,7 +134,7 @@ export class SseClient {
         this.commentTimes.push(performance.now());
       },
       onClose: () => this.finish(),
-    });
+    }, headers);
     this.ready = this.stream.response;
   }
 
