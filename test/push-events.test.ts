@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../server/config.js';
 import type { StoredSession } from '../server/model/session.js';
-import { pushEvents } from '../server/push/events.js';
+import { markTold, pushEvents, TOLD_PER_SINGER } from '../server/push/events.js';
 import * as queue from '../server/sessions/queue.js';
 
 const at = new Date('2026-05-01T20:00:00Z');
@@ -47,6 +47,51 @@ describe('push events and VAPID settings', () => {
   it('a new night archives the queue without telling anyone it was removed', () => {
     const s = queue.advance(room('A', 'B'), 'sung', at);
     assert.deepEqual(pushEvents(s, queue.startNight(s, at).session, 'host'), []);
+  });
+
+  it('what was told is marked on the singer in the state committed with the change; an event already marked is dropped', () => {
+    const phone = { endpoint: 'https://push.example/1', keys: { p256dh: 'p', auth: 'a' }, createdAt: at.toISOString() };
+    const subscribed = (s: StoredSession): StoredSession => ({ ...s, singers: s.singers.map((g) => (g.id === 's0' ? g : { ...g, push: [phone] })) });
+    const before = subscribed(room('A', 'B', 'C'));
+    const first = queue.advance(before, 'sung', at);
+    // s0 (A) has no phone to tell: nothing is sent to it, nothing is marked.
+    const told = markTold(first, pushEvents(before, first, 'host'));
+    assert.deepEqual(kinds(told.events), ['next:B']);
+    assert.deepEqual(told.session.singers.map((g) => g.told), [undefined, ['r1xxxx:next'], undefined]);
+    assert.equal(told.session.version, first.version, 'the marks go with the change, not as one of their own');
+
+    // C moved first and B back: C is told, B is not told again.
+    const cFirst = queue.moveRequest(told.session, 'r2xxxx', 1, at);
+    const c = markTold(cFirst, pushEvents(told.session, cFirst, 'host'));
+    const bBack = queue.moveRequest(c.session, 'r1xxxx', 1, at);
+    const b = markTold(bBack, pushEvents(c.session, bBack, 'host'));
+    assert.deepEqual(kinds(c.events), ['next:C']);
+    assert.deepEqual(kinds(b.events), []);
+    assert.equal(b.session, bBack, 'nothing new to mark: the same session');
+
+    // The undo of a next: the song back on stage and the one that came up back first were told already.
+    const onStage = queue.advance(b.session, 'sung', at);
+    const sung = markTold(onStage, pushEvents(b.session, onStage, 'host'));
+    // C is first again: told when it was moved there.
+    assert.deepEqual(kinds(sung.events), ['on-stage:B']);
+    const next = queue.advance(sung.session, 'sung', at);
+    const sungC = markTold(next, pushEvents(sung.session, next, 'host'));
+    const undone = queue.undo(sungC.session, { role: 'host' }, at);
+    assert.equal(undone.nowSinging?.id, 'r1xxxx');
+    assert.deepEqual(kinds(pushEvents(sungC.session, undone, 'host')), ['on-stage:B', 'next:C']);
+    assert.deepEqual(markTold(undone, pushEvents(sungC.session, undone, 'host')).events, []);
+  });
+
+  it('a singer keeps the newest marks only', () => {
+    const phone = { endpoint: 'https://push.example/1', keys: { p256dh: 'p', auth: 'a' }, createdAt: at.toISOString() };
+    let s: StoredSession = { ...room('A'), singers: room('A').singers.map((g) => ({ ...g, push: [phone] })) };
+    for (let i = 0; i < TOLD_PER_SINGER + 5; i += 1) {
+      s = markTold(s, [{ kind: 'next', singerId: 's0', requestId: `req${i}`, title: 'A' }]).session;
+    }
+    const told = s.singers[0]!.told!;
+    assert.equal(told.length, TOLD_PER_SINGER);
+    assert.equal(told.at(-1), `req${TOLD_PER_SINGER + 4}:next`);
+    assert.equal(told[0], 'req5:next');
   });
 
   it('VAPID settings: a subject Apple accepts, keys together, loopback endpoints only when asked', () => {

@@ -11,6 +11,7 @@ function everyFieldSet(): StoredSession {
   const singer = {
     id: 'singer-0001', name: 'Ann', keyHash: 'hash-of-guest-key', createdAt: '2026-11-03T19:01:00.000Z', onHold: true,
     push: [{ endpoint: 'https://push.example/abc', keys: { p256dh: 'p256dh-key', auth: 'auth-secret' }, createdAt: '2026-11-03T19:01:30.000Z' }],
+    told: ['request-001:next', 'request-001:on-stage'],
   };
   const song = { id: 'request-001', singer: { id: singer.id, name: singer.name }, title: 'Valerie', artist: 'Amy Winehouse', link: 'https://example.com/v', createdAt: '2026-11-03T19:02:00.000Z', songId: 'AW-01', inSongbook: true, pinned: true };
   return {

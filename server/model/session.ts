@@ -39,6 +39,12 @@ export const StoredSingerSchema = SingerRefSchema.extend({
   /** On hold ("hold my place"): the songs stay queued, next passes over them, ETAs leave them out. */
   onHold: z.boolean().optional(),
   push: z.array(PushSubscriptionSchema).max(MAX_PUSH_SUBSCRIPTIONS).optional(),
+  /**
+   * The notifications this singer was sent, as `<requestId>:<kind>`, newest last and bounded
+   * (push/events.ts): committed with the change that set each off, so a song does not ring twice
+   * after a restart or through another instance. Not in the public state (singers are not).
+   */
+  told: z.array(z.string()).optional(),
 });
 export const SongRequestSchema = z.object({
   id: z.string(),

@@ -26,6 +26,41 @@ export function nextUp(session: StoredSession): SongRequest | undefined {
   return session.queue[0];
 }
 
+/**
+ * How many notifications a singer's record remembers. A song rings at most three times (next, on
+ * stage, then skipped or removed) and an undo reaches back 30 minutes: a few songs at most.
+ */
+export const TOLD_PER_SINGER = 20;
+
+const toldMark = (event: PushEvent): string => `${event.requestId}:${event.kind}`;
+
+/**
+ * The events of a change that nobody was told yet, and the session to commit, which records them
+ * on their singers (`told`). One notification per event, never repeated for the same song: a song
+ * moved away from first place and back, or an undone next, finds its mark, whether the first ring
+ * came before a restart or from another instance. Only singers with a phone to tell get marks.
+ * Returns the same session when there is nothing new to mark.
+ */
+export function markTold(session: StoredSession, events: readonly PushEvent[], keep = TOLD_PER_SINGER): { session: StoredSession; events: PushEvent[] } {
+  const fresh: PushEvent[] = [];
+  const marks = new Map<string, string[]>();
+  for (const event of events) {
+    const singer = session.singers.find((s) => s.id === event.singerId);
+    if (!singer?.push?.length) continue;
+    const mark = toldMark(event);
+    const added = marks.get(singer.id) ?? [];
+    if (singer.told?.includes(mark) || added.includes(mark)) continue;
+    marks.set(singer.id, [...added, mark]);
+    fresh.push(event);
+  }
+  if (fresh.length === 0) return { session, events: fresh };
+  const singers = session.singers.map((s) => {
+    const added = marks.get(s.id);
+    return added ? { ...s, told: [...(s.told ?? []), ...added].slice(-keep) } : s;
+  });
+  return { session: { ...session, singers }, events: fresh };
+}
+
 export function pushEvents(before: StoredSession | undefined, after: StoredSession, by: ChangeCause): PushEvent[] {
   // A new session, or a new night (its queue goes to the archive): nothing to tell anyone.
   if (!before || before.night !== after.night) return [];

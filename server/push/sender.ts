@@ -38,8 +38,6 @@ const MESSAGES: Record<PushEventKind, (title: string) => Message> = {
   skipped: (t) => ({ title: 'Your song was skipped', body: `The host skipped ${quote(t)}.`, ttl: 3600 }),
 };
 
-/** Events already sent, so a song moved away from first place and back does not ring twice. */
-const REMEMBERED = 20_000;
 const MAX_IN_FLIGHT = 64;
 
 type Outcome = 'sent' | 'gone' | 'retry' | 'failed';
@@ -50,7 +48,6 @@ type Outcome = 'sent' | 'gone' | 'retry' | 'failed';
  * hanging push service holds up nobody else's.
  */
 export class PushSender {
-  private readonly sent = new Map<string, true>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waiting: (() => void)[] = [];
   /** Connections under way, ended at close so a hanging push service cannot hold up a shutdown. */
@@ -64,16 +61,17 @@ export class PushSender {
     return this.deps.vapid?.keys.publicKey;
   }
 
-  /** Queue the notifications a change sets off; never throws, never waits. */
+  /**
+   * Queue the notifications a change sets off; never throws, never waits. The events are those the
+   * committed state marked as told (push/events.ts `markTold`): which song already rang is decided
+   * there, durably, not remembered here.
+   */
   notify(session: StoredSession, events: readonly PushEvent[]): void {
     if (!this.deps.vapid || this.closed) return;
     const { joinUrl } = sessionLinks(session, this.deps.publicUrl);
     for (const event of events) {
       const singer = session.singers.find((s) => s.id === event.singerId);
       if (!singer?.push?.length) continue;
-      const key = `${session.id}:${event.requestId}:${event.kind}`;
-      if (this.sent.has(key)) continue;
-      this.remember(key);
       const message = MESSAGES[event.kind](event.title);
       // The request id as the tag and topic: "on stage" replaces "up next" on the phone and at the push service.
       const payload = JSON.stringify({ title: message.title, body: message.body, url: joinUrl, tag: event.requestId, kind: event.kind });
@@ -96,11 +94,6 @@ export class PushSender {
     this.closed = true;
     for (const agent of this.agents) agent.destroy();
     await this.idle();
-  }
-
-  private remember(key: string): void {
-    this.sent.set(key, true);
-    if (this.sent.size > REMEMBERED) this.sent.delete(this.sent.keys().next().value!);
   }
 
   private track(job: () => Promise<void>): void {

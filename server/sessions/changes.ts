@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { sseFrame, type EventHub } from '../events.js';
 import type { StoredSession } from '../model/session.js';
-import { pushEvents, type ChangeCause } from '../push/events.js';
+import { markTold, pushEvents, type ChangeCause } from '../push/events.js';
 import type { PushSender } from '../push/sender.js';
 import type { QrCodes } from '../qr.js';
 import type { SongbookCache } from '../songbook/cache.js';
@@ -73,12 +73,14 @@ export class SessionChanges {
    * nobody else needs it made), then hand what it means to each guest to the push sender, which
    * sends in the background. `by` says who made the change. Returns the time the new state is shown at.
    */
-  async commit(session: StoredSession, { by = 'system' }: { by?: ChangeCause } = {}): Promise<number> {
-    const before = this.deps.store.latest(session.id);
+  async commit(change: StoredSession, { by = 'system' }: { by?: ChangeCause } = {}): Promise<number> {
+    const before = this.deps.store.latest(change.id);
+    // What is sent is decided with the change and committed with it: a song told before a restart,
+    // or by another instance (a conflict runs the route again on its state), is not told twice.
+    const { session, events } = markTold(change, pushEvents(before, change, by));
     await this.deps.store.put(session);
     const nowMs = this.deps.now().getTime();
     this.publish(session, nowMs);
-    const events = pushEvents(before, session, by);
     if (events.length > 0) this.deps.push.notify(session, events);
     return nowMs;
   }
