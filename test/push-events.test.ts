@@ -44,6 +44,18 @@ describe('push events and VAPID settings', () => {
     assert.deepEqual(kinds(pushEvents(s, queue.advance(s, 'skipped', at), 'host')), ['on-stage:B', 'next:C', 'skipped:A']);
   });
 
+  it('a singer on hold is not told they are next: the first singer not on hold is; back, they are told', () => {
+    const host = { role: 'host' } as const;
+    const before = queue.setHold(room('A', 'B', 'C'), 's1', true, host, at);
+    const first = queue.advance(before, 'sung', at);
+    assert.deepEqual(kinds(pushEvents(before, first, 'host')), ['on-stage:A', 'next:C']);
+    const back = queue.setHold(first, 's1', false, host, at);
+    assert.equal(back.queue[0]?.id, 'r1xxxx');
+    assert.deepEqual(kinds(pushEvents(first, back, 'guest')), ['next:B']);
+    // On hold while first: the song behind is next now.
+    assert.deepEqual(kinds(pushEvents(back, queue.setHold(back, 's1', true, host, at), 'host')), ['next:C']);
+  });
+
   it('a new night archives the queue without telling anyone it was removed', () => {
     const s = queue.advance(room('A', 'B'), 'sung', at);
     assert.deepEqual(pushEvents(s, queue.startNight(s, at).session, 'host'), []);

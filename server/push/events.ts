@@ -1,4 +1,4 @@
-import type { SongRequest, StoredSession } from '../model/session.js';
+import { heldSingers, type SongRequest, type StoredSession } from '../model/session.js';
 
 /**
  * What a change means to the guests it concerns, read from the state before and after it: pure,
@@ -19,11 +19,12 @@ export interface PushEvent {
 export type ChangeCause = 'host' | 'guest' | 'system';
 
 /**
- * The request that sings after the one on stage. Holds (a singer who stepped out) do not exist
- * yet: when they do, a held request is passed over here, and only here.
+ * The request that sings after the one on stage: the first not on hold, as next takes it
+ * (sessions/queue.ts `advance`). A singer on hold is told nothing; back, their song rings if it is first.
  */
 export function nextUp(session: StoredSession): SongRequest | undefined {
-  return session.queue[0];
+  const held = heldSingers(session);
+  return held.size === 0 ? session.queue[0] : session.queue.find((r) => !held.has(r.singer.id));
 }
 
 /**
