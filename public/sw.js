@@ -9,7 +9,7 @@
  * @typedef {{ waitUntil(promise: Promise<unknown>): void }} SwExtendableEvent
  * @typedef {SwExtendableEvent & { data: { json(): any } | null }} SwPushEvent
  * @typedef {SwExtendableEvent & { notification: Notification }} SwNotificationEvent
- * @typedef {{ url: string, focus(): Promise<unknown>, navigate(url: string): Promise<unknown> }} SwWindowClient
+ * @typedef {{ url: string, focus(): Promise<unknown>, navigate(url: string): Promise<SwWindowClient | null> }} SwWindowClient
  * @typedef {{ matchAll(options: { type: 'window', includeUncontrolled: boolean }): Promise<SwWindowClient[]>, openWindow(url: string): Promise<unknown>, claim(): Promise<void> }} SwClients
  * @typedef {{
  *   registration: ServiceWorkerRegistration,
@@ -55,17 +55,33 @@ worker.addEventListener('push', (event) => {
   );
 });
 
+/** Pages a tap may take elsewhere: a guest page or the front page, never the host's page or the TV. */
+const GUEST_PAGE = /^\/(s\/[^/]+\/?)?$/;
+
+/**
+ * What a tap on a notification does with the windows of this site that are open: bring forward
+ * the page it is about, else take a guest page or the front page there, else open a new window.
+ * @param {Notification} notification
+ * @returns {Promise<{ focus: SwWindowClient } | { navigate: SwWindowClient, url: string } | { openWindow: string }>}
+ */
+async function tapAction(notification) {
+  const url = pageUrl(notification.data?.url);
+  const open = await worker.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const path = new URL(url).pathname;
+  const same = open.find((c) => new URL(c.url).pathname === path);
+  if (same) return { focus: same };
+  const guest = open.find((c) => GUEST_PAGE.test(new URL(c.url).pathname));
+  return guest ? { navigate: guest, url } : { openWindow: url };
+}
+
 worker.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const target = pageUrl(event.notification.data?.url);
   event.waitUntil(
-    (async () => {
-      const open = await worker.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      const same = open.find((c) => new URL(c.url).pathname === new URL(target).pathname);
-      if (same) return same.focus();
-      const ours = open[0];
-      if (ours) return ours.navigate(target).then(() => ours.focus());
-      return worker.clients.openWindow(target);
-    })(),
+    tapAction(event.notification).then((action) => {
+      if ('focus' in action) return action.focus.focus();
+      // The window after navigating is a new client (null if the browser will not say).
+      if ('navigate' in action) return action.navigate.navigate(action.url).then((client) => (client ?? action.navigate).focus());
+      return worker.clients.openWindow(action.openWindow);
+    }),
   );
 });
