@@ -95,7 +95,7 @@ describe('push notifications are told once, across restarts and instances', () =
     await host('POST', '/next'); // Ana on stage, Ben first
     await w.service.waitFor(ben.path, 1);
 
-    // Killed: what was told is in the journal only (on the JSON store), and comes back from it.
+    // Killed: on the JSON store what was told may be in the journal only, and comes back from it.
     await restart('SIGKILL');
     await host('PATCH', `/requests/${cat.requestId}`, { position: 1 }); // Cat first: a new event, it rings
     await w.service.waitFor(cat.path, 1);
