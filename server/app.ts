@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import compression from 'compression';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -137,8 +138,10 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
   // Pages, scripts and stylesheets shrink to a third or less. Only here, after the API: the
   // compression middleware wraps every response it sees, and on the API's reads (cached bytes,
   // sent often) that cost about a quarter of their throughput; event streams are never compressed,
-  // since compression would hold each event back until its buffer filled.
-  app.use(compression());
+  // since compression would hold each event back until its buffer filled. Brotli at 6 rather than
+  // the package's 4: a tenth fewer bytes on a page for well under a millisecond (11 costs 20 ms);
+  // scripts and stylesheets come compressed already, at 11 (http/assets.ts).
+  app.use(compression({ brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 6 } } }));
   app.use(pageRoutes({ config, store, publicDir, now }));
   app.use(express.static(publicDir, { index: 'index.html', extensions: ['html'] }));
   app.use((_req, res, next) => {

@@ -6,6 +6,7 @@ import { sha256 } from '../lib/hash.js';
 import { normalizeSessionId } from '../model/session.js';
 import { publicStateBytes } from '../sessions/view.js';
 import type { SessionStore } from '../store/index.js';
+import { assetRoutes } from './assets.js';
 
 export interface PagesDeps {
   config: Readonly<Config>;
@@ -56,25 +57,6 @@ function preloadHeader(html: string): string {
 }
 
 /**
- * helmet's headers that only a document reads (its CSP, framing, opener): a script or stylesheet
- * never becomes a document (nosniff stays), and on a slow 3G link the 500 bytes per file, times
- * every module, are worth a tenth of a second.
- */
-const DOCUMENT_ONLY = [
-  'Content-Security-Policy',
-  'Cross-Origin-Opener-Policy',
-  'Origin-Agent-Cluster',
-  'X-Frame-Options',
-  'X-XSS-Protection',
-  'X-Download-Options',
-  'X-Permitted-Cross-Domain-Policies',
-  'X-DNS-Prefetch-Control',
-];
-function trimDocumentHeaders(res: express.Response): void {
-  for (const name of DOCUMENT_ONLY) res.removeHeader(name);
-}
-
-/**
  * The pages, their scripts and stylesheets. Each HTML file is read once at start and its `/js/` and
  * `/css/` references pointed at `/assets/<version>/`, which is cached for a year (immutable); the HTML
  * itself is `no-cache`, so a deploy shows at the next load. A session's page carries its first state,
@@ -116,8 +98,9 @@ export function pageRoutes({ config, store, publicDir, now }: PagesDeps): Router
   router.get('/display/:id', page('display.html'));
   router.get('/print/:id', page('print.html'));
   router.get(['/', '/index.html'], (_req, res) => send(res, 200, 'index.html'));
+  const assets = ASSET_DIRS.flatMap((dir) => filesUnder(path.join(publicDir, dir))).map((file) => path.relative(publicDir, file));
+  router.use(prefix, assetRoutes(publicDir, assets, YEAR_S));
   for (const dir of ASSET_DIRS) {
-    router.use(`${prefix}/${dir}`, express.static(path.join(publicDir, dir), { maxAge: YEAR_S * 1000, immutable: true, index: false, setHeaders: trimDocumentHeaders }));
     // A page from before a deploy asks for the old version: it gets today's files, not kept.
     router.use(`/assets/:version/${dir}`, express.static(path.join(publicDir, dir), { cacheControl: false, index: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
   }
