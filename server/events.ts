@@ -6,7 +6,7 @@ import { Errors, type HttpError } from './errors.js';
 
 const RETRY = Buffer.from('retry: 2000\n\n');
 const FRAME_END = Buffer.from('\n\n');
-/** Sent when a stream has lived its time: the page opens a new one at once (public/js/live.js). */
+/** Sent when a stream has lived its time: the page opens a new one at once (public/js/api.js). */
 const RECONNECT = Buffer.from('event: reconnect\ndata: lifetime\n\n');
 
 /**

@@ -332,7 +332,7 @@ describe('the pages in real browsers', () => {
     await t.test('a state older than the one shown is ignored', async () => {
       const page = await night.open(phone, 'version order', `${server.url}/s/${session.id}`);
       const applied = await page.evaluate(`(async () => {
-      const { LiveSession } = await import('/js/live.js');
+      const { LiveSession } = await import('/js/api.js');
       const seen = [];
       const live = new LiveSession('${session.id}', { onState: (s) => seen.push(s.version) });
       const state = (version) => ({ version, generatedAt: new Date().toISOString() });

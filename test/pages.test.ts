@@ -30,6 +30,19 @@ describe('serving the pages', () => {
     }
   });
 
+  it('a session page waits for at most six scripts and stylesheets before its first paint', () => {
+    // A browser opens six connections to one host over HTTP/1.1: a seventh file waits for one of
+    // them, a whole round trip more (400 ms on slow 3G). What the first paint does not need is
+    // imported after it (test/first-load.test.ts measures the difference).
+    for (const page of ['guest.html', 'host.html', 'display.html']) {
+      const html = readFileSync(path.join(PUBLIC, page), 'utf8');
+      const entries = [...html.matchAll(/<script type="module" src="\/js\/([^"]+)">/g)].map((m) => m[1]!);
+      const modules = new Set(entries.flatMap((entry) => [entry, ...importsOf(entry)]));
+      const stylesheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].length;
+      assert.ok(modules.size + stylesheets <= 6, `${page}: ${stylesheets} stylesheets and ${[...modules].join(', ')}`);
+    }
+  });
+
   it('pages are no-cache and point at /assets/<version>/, which is cached for a year; both are compressed', async (t) => {
     const { app } = await buildApp(t);
     const session = await createSession(app);
@@ -51,7 +64,7 @@ describe('serving the pages', () => {
     assert.equal(old.headers['cache-control'], 'no-cache');
     await request(app).get('/assets/000000000000/js/nothing.js').expect(404);
     // The old addresses still answer, for a page someone kept open across the deploy.
-    await request(app).get('/js/live.js').expect(200);
+    await request(app).get('/js/api.js').expect(200);
   });
 
   it("a session's page carries its first state, with < escaped so no name can close the script element", async (t) => {

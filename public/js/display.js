@@ -1,6 +1,6 @@
 // @ts-check
 import { bareUrl, byId, h, sessionIdFromPath, songText } from './dom.js';
-import { LiveSession, showLinkStatus } from './live.js';
+import { LiveSession, showLinkStatus } from './api.js';
 
 /** @typedef {import('./types.js').PublicState} PublicState */
 

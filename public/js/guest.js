@@ -1,18 +1,11 @@
 // @ts-check
-import { api, ApiError, messageFor } from './api.js';
-import { aboutMinutes, byId, h, keepFocus, ordinal, sessionIdFromPath, shortMinutes, songText } from './dom.js';
-import { dropGone, noteCause } from './gone.js';
-import { LiveSession, showLinkStatus } from './live.js';
-import { renderHold } from './hold.js';
-import { PushOptIn } from './push.js';
-import { renderNightOver } from './night-over.js';
-import { forgetGuest, guestEntry, saveGuest } from './saved.js';
-import { SongSearch } from './song-search.js';
+import { api, ApiError, dropGone, LiveSession, messageFor, noteCause, showLinkStatus } from './api.js';
+import { aboutMinutes, byId, forgetGuest, guestEntry, h, keepFocus, ordinal, saveGuest, sessionIdFromPath, shortMinutes, songText } from './dom.js';
 
 /**
  * @typedef {import('./types.js').PublicState} PublicState
  * @typedef {import('./types.js').Song} Song
- * @typedef {Omit<import('./saved.js').GuestEntry, 'savedAt'>} Guest
+ * @typedef {Omit<import('./dom.js').GuestEntry, 'savedAt'>} Guest
  */
 
 const sessionId = sessionIdFromPath();
@@ -49,20 +42,15 @@ const card = byId('request-card', HTMLDetailsElement);
 let doneTimer;
 const queueList = byId('queue', HTMLOListElement);
 let sending = false;
-const search = new SongSearch({
-  sessionId,
-  input: byId('song-q', HTMLInputElement),
-  list: byId('song-results'),
-  status: byId('song-status'),
-  onPick: pickSong,
-  onOutcome: ({ query }) => {
-    // Once the guest has looked, offer the way out: the list may simply not have their song.
-    byId('ask-anyway').hidden = query === '' || askingAnyway || live.state?.requests !== 'any';
-  },
-});
-
 byId('code').textContent = sessionId;
-const pushOptIn = new PushOptIn(byId('push'), sessionId);
+/**
+ * What the first paint does not wait for (the song search, hold, reminders, the night's setlist):
+ * imported once the queue is on screen. On slow 3G each module the page waits for costs a round
+ * trip when the browser's six connections are busy, so these are not in the page's preloads.
+ * @type {{ search: import('./song-search.js').SongSearch, pushOptIn: import('./push.js').PushOptIn,
+ *   renderHold: typeof import('./hold.js').renderHold, renderNightOver: typeof import('./night-over.js').renderNightOver } | null}
+ */
+let later = null;
 const showStatus = showLinkStatus(byId('link'));
 
 const live = new LiveSession(sessionId, {
@@ -73,6 +61,27 @@ const live = new LiveSession(sessionId, {
   },
   ended: { hide: 'main', title: 'Ended · Karaoke' },
 }).start();
+
+void Promise.all([import('./song-search.js'), import('./push.js'), import('./hold.js'), import('./night-over.js')]).then(
+  ([{ SongSearch }, { PushOptIn }, { renderHold }, { renderNightOver }]) => {
+    const input = byId('song-q', HTMLInputElement);
+    const search = new SongSearch({
+      sessionId,
+      input,
+      list: byId('song-results'),
+      status: byId('song-status'),
+      onPick: pickSong,
+      onOutcome: ({ query }) => {
+        // Once the guest has looked, offer the way out: the list may simply not have their song.
+        byId('ask-anyway').hidden = query === '' || askingAnyway || live.state?.requests !== 'any';
+      },
+    });
+    later = { search, pushOptIn: new PushOptIn(byId('push'), sessionId), renderHold, renderNightOver };
+    // Typed before the search had arrived: search for it now.
+    if (input.value.trim() !== '') void search.search();
+    if (live.state) render(live.state, live.state);
+  },
+);
 
 /** This guest on tonight's night, or null when they have not joined it (yet). */
 function tonight() {
@@ -101,13 +110,13 @@ function render(state, previous) {
   // A guest coming back with songs queued sees where they stand; the form is one tap away.
   if (!previous && mine && state.queue.some((r) => r.singer.id === mine.singerId)) card.open = false;
   renderRejoin();
-  pushOptIn.update(mine);
+  later?.pushOptIn.update(mine);
   renderNow(state);
   const next = renderYou(state);
   renderForm(state);
   renderQueue(state);
-  renderHold(state, mine, base, (s) => live.apply(s));
-  renderNightOver(state, () => tonight()?.key);
+  later?.renderHold(state, mine, base, (s) => live.apply(s));
+  later?.renderNightOver(state, () => tonight()?.key);
   const singing = mine !== null && state.nowSinging?.singer.id === mine.singerId;
   document.title = next ? `🎤 You're next! · ${state.name}` : singing ? `🎤 You're singing · ${state.name}` : `${state.name} · Karaoke`;
   // Only a change to "next" buzzes: not a reload while already next, and never before a tap (browsers refuse).
@@ -204,7 +213,7 @@ function renderForm(state) {
   inputs.title.required = freeText;
   submit.hidden = !freeText;
   if (!songbook || askingAnyway || state.requests !== 'any') byId('ask-anyway').hidden = true;
-  search.setBusy(sending);
+  later?.search.setBusy(sending);
   card.hidden = state.status === 'closed';
   const notice = byId('request-notice');
   notice.hidden = state.status === 'open';
@@ -411,7 +420,7 @@ function pickSong(song) {
     inputs.name.focus();
     return;
   }
-  void send({ songId: song.id }, () => search.clear());
+  void send({ songId: song.id }, () => later?.search.clear());
 }
 
 byId('ask-anyway').addEventListener('click', () => {

@@ -5,9 +5,8 @@
  * Arrow keys step through every radio of a group: the server hears where the host stopped, not
  * each state on the way (which would pause, then close requests on every guest's phone).
  */
-import { api, messageFor } from './api.js';
+import { api, messageFor, noteCause } from './api.js';
 import { byId } from './dom.js';
-import { noteCause } from './gone.js';
 
 /** After the last arrow key, how long the switch waits for another before saving. */
 const SETTLE_MS = 700;
@@ -17,7 +16,7 @@ const NAMES = /** @type {const} */ (['status', 'rotation']);
  * @param {{
  *   base: string,
  *   hostKey: () => string | null,
- *   live: import('./live.js').LiveSession,
+ *   live: import('./api.js').LiveSession,
  *   rerender: () => void,
  * }} deps
  * @returns {() => void} puts the switches back as the host left them, after a state was rendered

@@ -1,7 +1,6 @@
 // @ts-check
 /** Rendering for the host page: functions of the state; only the earlier songs of the night are fetched (history.js). */
 import { bareUrl, byId, h, keepFocus, safeLink, shortMinutes, songText } from './dom.js';
-import { TonightSongs, tonightCount } from './history.js';
 
 /**
  * @typedef {import('./types.js').PublicState} PublicState
@@ -75,11 +74,8 @@ export function renderQueue(state, nowMs) {
   );
 }
 
-/**
- * @param {PublicState} state
- * @param {() => string | null} hostKey once the night is over, tonight's songs are read with it
- */
-export function renderSide(state, hostKey) {
+/** @param {PublicState} state */
+export function renderSide(state) {
   byId('join-code').textContent = state.id;
   const joinUrl = byId('join-url', HTMLAnchorElement);
   joinUrl.href = state.joinUrl;
@@ -90,6 +86,14 @@ export function renderSide(state, hostKey) {
   for (const input of document.querySelectorAll('input[name="status"], input[name="rotation"]')) {
     if (input instanceof HTMLInputElement) input.checked = input.value === state.status || input.value === state.rotation;
   }
+}
+
+/**
+ * The night's songs so far, once history.js has arrived (the queue's first paint does not wait for it).
+ * @param {PublicState} state @param {typeof import('./history.js')} history
+ * @param {() => string | null} hostKey once the night is over, tonight's songs are read with it
+ */
+export function renderHistory(state, { TonightSongs, tonightCount }, hostKey) {
   byId('history-empty').hidden = state.historyCount > 0;
   byId('history-count').textContent = tonightCount(state);
   tonight ??= new TonightSongs({
@@ -142,5 +146,5 @@ export function renderSingers(roster) {
     ),
   );
 }
-/** @type {TonightSongs | undefined} */
+/** @type {import('./history.js').TonightSongs | undefined} */
 let tonight;

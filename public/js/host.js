@@ -1,13 +1,7 @@
 // @ts-check
-import { api, ApiError, messageFor } from './api.js';
-import { bareUrl, byId, sessionIdFromPath } from './dom.js';
-import { dropGone, noteCause } from './gone.js';
-import { wireSwitches } from './host-switches.js';
-import { renderQueue, renderSide, renderSingers, renderStage } from './host-view.js';
-import { LiveSession, showLinkStatus } from './live.js';
-import { wireNights } from './nights.js';
-import { flag, hostEntry, saveHost, setFlag } from './saved.js';
-import { renderSongbook, wireSongbook } from './songbook-upload.js';
+import { api, ApiError, dropGone, LiveSession, messageFor, noteCause, showLinkStatus } from './api.js';
+import { bareUrl, byId, flag, hostEntry, saveHost, sessionIdFromPath, setFlag } from './dom.js';
+import { renderHistory, renderQueue, renderSide, renderSingers, renderStage } from './host-view.js';
 
 /** @typedef {import('./types.js').PublicState} PublicState */
 
@@ -77,15 +71,34 @@ byId('open-display', HTMLAnchorElement).href = `/display/${sessionId}`;
 byId('display-url').textContent = bareUrl(`${location.origin}/display/${sessionId}`);
 byId('qr', HTMLImageElement).src = `/qr-codes/${sessionId}.png`;
 byId('print-link', HTMLAnchorElement).href = `/print/${sessionId}`;
-wireSongbook({ base, hostKey: () => hostKey, act });
-const renderNights = wireNights({ base, sessionId, hostKey: () => hostKey, act });
+/**
+ * What the queue's first paint does not wait for (the switches, the songbook, the nights, the
+ * songs sung so far): imported once it is on screen. On slow 3G each module the page waits for
+ * costs a round trip when the browser's six connections are busy, so these are not preloaded.
+ * Their controls stay off until they have arrived (applyKeyState), so no tap is lost meanwhile.
+ * @type {{ showSwitches: () => void, renderSongbook: (state: PublicState) => void,
+ *   renderNights: (state: PublicState) => void, history: typeof import('./history.js') } | null}
+ */
+let later = null;
 
 const live = new LiveSession(sessionId, {
   onState: render,
   onStatus: withLinkStatus(showLinkStatus(byId('link'))),
   ended: { hide: '.host-layout', title: 'Ended · Karaoke' },
 }).start();
-const showSwitches = wireSwitches({ base, hostKey: () => hostKey, live, rerender: () => live.state && render(live.state) });
+void Promise.all([import('./host-switches.js'), import('./songbook-upload.js'), import('./nights.js'), import('./history.js')]).then(
+  ([{ wireSwitches }, { renderSongbook, wireSongbook }, { wireNights }, history]) => {
+    wireSongbook({ base, hostKey: () => hostKey, act });
+    later = {
+      showSwitches: wireSwitches({ base, hostKey: () => hostKey, live, rerender: () => live.state && render(live.state) }),
+      renderSongbook,
+      renderNights: wireNights({ base, sessionId, hostKey: () => hostKey, act }),
+      history,
+    };
+    if (live.state) render(live.state);
+    else applyKeyState();
+  },
+);
 showKeyState();
 takeKeyFromAddress();
 window.addEventListener('hashchange', takeKeyFromAddress);
@@ -101,10 +114,13 @@ function render(state) {
   const now = live.serverNow();
   renderStage(state, now);
   renderQueue(state, now);
-  renderSide(state, () => hostKey);
-  showSwitches();
-  renderSongbook(state);
-  renderNights(state);
+  renderSide(state);
+  if (later) {
+    renderHistory(state, later.history, () => hostKey);
+    later.showSwitches();
+    later.renderSongbook(state);
+    later.renderNights(state);
+  }
   refreshRoster(state.version);
   if (!editing.has('rename')) byId('rename', HTMLInputElement).value = state.name;
   if (!editing.has('max-queued')) byId('max-queued', HTMLInputElement).value = String(state.maxQueuedPerSinger);
@@ -162,7 +178,7 @@ function applyKeyState() {
     const empty = el.dataset.empty === 'true';
     const position = Number(el.dataset.position);
     const edge = (el.dataset.action === 'up' || el.dataset.action === 'down') && (position < 1 || position > (live.state?.queue.length ?? 0));
-    el.disabled = hostKey === null || empty || edge;
+    el.disabled = hostKey === null || empty || edge || (later === null && el.closest('[data-later]') !== null);
   }
 }
 

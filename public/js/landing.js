@@ -1,8 +1,7 @@
 // @ts-check
 import { api, ApiError, messageFor } from './api.js';
-import { byId, h } from './dom.js';
+import { byId, forgetSession, h, rememberedSessions, saveHost } from './dom.js';
 import { wireJoinForm } from './join-code.js';
-import { forgetSession, rememberedSessions, saveHost } from './saved.js';
 
 /** @typedef {import('./types.js').CreatedSession} CreatedSession */
 

@@ -165,7 +165,7 @@ export function sessionRoutes({ config, store, hub, changes, songbooks, limits, 
   router.get('/api/sessions/:id/events', (req, res) => {
     const session = durable(req.params.id);
     // HEAD must not open a stream that never ends; it says whether one would be let in now, with the
-    // same 429/503 and Retry-After, since a page's EventSource cannot read a refusal (public/js/live.js).
+    // same 429/503 and Retry-After, since a page's EventSource cannot read a refusal (public/js/api.js).
     if (req.method === 'HEAD') {
       const refused = hub.refusal(session.id, streamAddress(req));
       if (refused) throw refused;
