@@ -1,7 +1,9 @@
 // The first seconds after the scan, in real Chromium with the network throttled through the
 // DevTools protocol: how long from navigation until the queue is on screen, on the guest, host and
 // TV pages, on a slow 3G and a 4G profile; and whether a repeat visit asks again for scripts and
-// stylesheets that have not changed. Every number is reported with t.diagnostic.
+// stylesheets that have not changed. Every number is reported with t.diagnostic: the time, and the
+// responses and bytes the first paint waited for (and all of them, once the modules imported after
+// it are in). The times are asserted (MARGIN), and so is the repeat visit.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
@@ -26,12 +28,13 @@ type PageKind = keyof typeof PAGES;
 /** Runs per page and profile; the median is what is reported and checked. */
 const RUNS = 3;
 /**
- * The targets are reported, not all met: on slow 3G the guest and host pages take about 1.9 and 2.0 s
- * (docs/benchmarks.md). Always asserted: a repeat visit fetches no unchanged script or stylesheet.
- * FIRST_LOAD_ASSERT=1 also holds the times to 1.5 × the target, which the 2.9-3.6 s of before (no
- * compression, no preload, no first state) broke; on a busy machine it fails for noise alone.
+ * The median of the runs is held to the target plus a quarter. On a quiet machine every page meets
+ * the target itself (docs/benchmarks.md: 1.2-1.3 s of 1.5 on slow 3G, 0.51-0.60 s of 0.6 on 4G);
+ * the quarter is for the machine this suite shares: its runs of one page move by up to 100 ms
+ * on 4G under load. The 1.9-2.1 s and 0.72-0.82 s from before the lazy imports and the lean files
+ * break it, as do the 2.9-3.6 s from before compression, preloads and the first state.
  */
-const MARGIN = 1.5;
+const MARGIN = 1.25;
 
 async function throttle(page: Page, profile: Profile): Promise<CDPSession> {
   const cdp = await page.context().newCDPSession(page);
@@ -64,37 +67,69 @@ async function queueOnScreen(page: Page, inViewport: boolean): Promise<number> {
 
 interface Visit {
   ms: number;
+  /** Responses and bytes on the wire before the queue was on screen: what the first paint waited for. */
   requests: number;
   bytes: number;
+  /** The same once the page has settled: the modules it imports after the first paint included. */
+  allRequests: number;
+  allBytes: number;
   /** Scripts and stylesheets fetched over the network (not from the browser's cache), 304s included. */
   refetched: string[];
 }
 
+/** Event streams never finish (they are not counted). */
+const isStream = (url: string) => new URL(url).pathname.endsWith('/events');
+
 async function visit(page: Page, cdp: CDPSession, url: string, inViewport: boolean): Promise<Visit> {
   const urls = new Map<string, string>();
   const cached = new Set<string>();
-  let bytes = 0;
+  const pending = new Set<string>();
+  let settled: () => void = () => {};
+  let painted = false;
+  const before = { requests: 0, bytes: 0 };
+  const all = { requests: 0, bytes: 0 };
+  const onSent = (e: any) => {
+    if (e.type === 'Script' || e.type === 'Stylesheet') pending.add(e.requestId);
+  };
   const onResponse = (e: any) => {
     if (!e.response.fromDiskCache && !e.response.fromPrefetchCache) urls.set(e.requestId, e.response.url);
   };
   const onCached = (e: any) => cached.add(e.requestId);
-  const onFinished = (e: any) => {
-    if (urls.has(e.requestId)) bytes += e.encodedDataLength;
+  const onEnd = (e: any) => {
+    if (urls.has(e.requestId) && !cached.has(e.requestId) && !isStream(urls.get(e.requestId)!)) {
+      for (const count of painted ? [all] : [before, all]) {
+        count.requests += 1;
+        count.bytes += e.encodedDataLength ?? 0;
+      }
+    }
+    pending.delete(e.requestId);
+    if (pending.size === 0) settled();
   };
+  cdp.on('Network.requestWillBeSent', onSent);
   cdp.on('Network.responseReceived', onResponse);
   cdp.on('Network.requestServedFromCache', onCached);
-  cdp.on('Network.loadingFinished', onFinished);
+  cdp.on('Network.loadingFinished', onEnd);
+  cdp.on('Network.loadingFailed', onEnd);
   await page.goto(url, { waitUntil: 'commit' });
   const ms = await queueOnScreen(page, inViewport);
+  painted = true;
   await page.waitForLoadState('load');
+  // The scripts the page imports after its first paint are in the cache before the visit counts
+  // as done, as they are when a guest scans again later in the night. (Only scripts and stylesheets
+  // are waited for: the browser fetches the icon itself, and this session does not always hear the end.)
+  if (pending.size > 0) await new Promise<void>((resolve) => (settled = resolve));
+  cdp.off('Network.requestWillBeSent', onSent);
   cdp.off('Network.responseReceived', onResponse);
   cdp.off('Network.requestServedFromCache', onCached);
-  cdp.off('Network.loadingFinished', onFinished);
+  cdp.off('Network.loadingFinished', onEnd);
+  cdp.off('Network.loadingFailed', onEnd);
   const fetched = [...urls].filter(([id]) => !cached.has(id)).map(([, u]) => new URL(u).pathname);
   return {
     ms,
-    requests: fetched.filter((p) => !p.endsWith('/events')).length,
-    bytes,
+    requests: before.requests,
+    bytes: before.bytes,
+    allRequests: all.requests,
+    allBytes: all.bytes,
     refetched: fetched.filter((p) => /\.(?:js|css)$/.test(p)),
   };
 }
@@ -121,14 +156,14 @@ async function measure(t: TestContext, browser: Browser, origin: string, session
   const first = firsts[0]!;
   t.diagnostic(
     `${kind} on ${profile}: queue on screen after ${Math.round(ms)} ms (runs ${firsts.map((v) => Math.round(v.ms)).join(', ')}; target ${PROFILES[profile].target} ms); ` +
-      `${first.requests} responses, ${(first.bytes / 1024).toFixed(1)} KB on the wire; ` +
+      `${first.requests} responses, ${(first.bytes / 1024).toFixed(1)} KB on the wire before it (${first.allRequests}, ${(first.allBytes / 1024).toFixed(1)} KB in all); ` +
       `repeat visit ${Math.round(repeat!.ms)} ms, scripts and stylesheets fetched again: ${repeat!.refetched.length === 0 ? 'none' : repeat!.refetched.join(' ')}`,
   );
   return { ms, repeat: repeat! };
 }
 
 describe('the first seconds after the scan', () => {
-  it('first load: the queue is on screen quickly on slow 3G and 4G, and a repeat visit refetches no script or stylesheet', async (t) => {
+  it('first load: the queue is on screen within 1.5 s on slow 3G and 0.6 s on 4G, and a repeat visit refetches no script or stylesheet', async (t) => {
     const server = await liveServer(t);
     const browser = await launchBrowser(t);
     const { app } = server.app;
@@ -141,15 +176,12 @@ describe('the first seconds after the scan', () => {
       const singer = await joinAs(app, session.id, name);
       await requestSong(app, session.id, singer.key, title);
     }
-    // Times are reported, not asserted: on a shared machine they move with the load (a guest page
-    // on 4G took 875-1,424 ms in one run). FIRST_LOAD_ASSERT=1 holds them to 1.5x the targets.
-    const enforce = process.env.FIRST_LOAD_ASSERT === '1';
     for (const kind of Object.keys(PAGES) as PageKind[]) {
       for (const profile of Object.keys(PROFILES) as Profile[]) {
         await t.test(`${kind} page on ${profile}`, async (st) => {
           const { ms, repeat } = await measure(st, browser, server.url, session.id, kind, profile);
           assert.deepEqual(repeat.refetched, [], 'a repeat visit fetched unchanged scripts or stylesheets again');
-          if (enforce) assert.ok(ms <= PROFILES[profile].target * MARGIN, `${kind} on ${profile}: ${Math.round(ms)} ms`);
+          assert.ok(ms <= PROFILES[profile].target * MARGIN, `${kind} on ${profile}: ${Math.round(ms)} ms, target ${PROFILES[profile].target} ms`);
         });
       }
     }
