@@ -40,6 +40,8 @@ Options:
   --search-rate N     songbook searches per second while measuring (default 100)
   --songbook-background N
                       GET-session requests per second beside the searches (default 1000; 0 none)
+  --songbook-bursts   send them as autocannon's rate mode does, each second's quota in one burst
+                      (default: evenly spaced, open loop, as a room of phones sends them)
   --only LIST         run only these of: read,writes,scale,fanout,create,cold,songbook,bounded,pg
                       (bounded: a night of 300 singers and 300 songs sung against a fresh one:
                       host changes, joins, GET and a fan-out to the first --fanout count;
@@ -84,6 +86,7 @@ const OPTIONS = {
   songbooks: { type: 'string' },
   'search-rate': { type: 'string' },
   'songbook-background': { type: 'string' },
+  'songbook-bursts': { type: 'boolean', default: false },
   only: { type: 'string' },
   node: { type: 'string' },
   'log-level': { type: 'string', default: 'warn' },
@@ -121,6 +124,7 @@ function options(values: CliArgs<typeof OPTIONS>) {
       books: num(values.songbooks, 3, 1),
       searchRate: num(values['search-rate'], 100, 100),
       backgroundRate: num(values['songbook-background'], 1000, 200),
+      backgroundBursts: values['songbook-bursts'],
       settleMs: q ? 500 : 5000,
     },
     only: new Set(only),

@@ -5,7 +5,7 @@ import type { LoadResult } from './load.js';
 import { forkWorker, SONGBOOK_CLIENT_MAIN, type StartedServer } from './processes.js';
 import type { BenchContext } from './scenarios.js';
 import type { SeededSession } from './seed.js';
-import type { SearchJob, SearchReply } from './songbook-client.js';
+import type { PacedGetJob, PacedGetReply, SearchJob, SearchReply } from './songbook-client.js';
 import { generateSongbook, songbookCsv } from './songbook-data.js';
 import { makeQueries, type QueryKind } from './songbook-queries.js';
 import { percentile } from './sse-clients.js';
@@ -19,6 +19,11 @@ export interface SongbookOptions {
   searchRate: number;
   /** GET-session requests per second beside the searches (0: none). */
   backgroundRate: number;
+  /**
+   * Send them as autocannon's rate mode does, each second's quota in one burst at its top, instead
+   * of evenly spaced (songbook-client.ts says why even is the default).
+   */
+  backgroundBursts: boolean;
   /** How long to leave the server idle before reading its RSS after a load: V8 gives back memory only once allocation has stopped for a while. */
   settleMs: number;
 }
@@ -56,8 +61,9 @@ export interface SongbookScenario {
   rssAfterSearchesBytes: number;
   searchRate: number;
   backgroundRate: number;
+  backgroundBursts: boolean;
   classes: SearchClassResult[];
-  rounds: { search: SearchReply; background?: LoadResult }[];
+  rounds: { search: SearchReply; background?: Pick<LoadResult, 'rps' | 'p50' | 'p99'> }[];
   failed: number;
 }
 
@@ -151,6 +157,7 @@ export async function songbookScenario(
 
   const server = await start('search');
   const client = forkWorker<SearchJob, { result?: SearchReply; error?: string }>(ctx.node, SONGBOOK_CLIENT_MAIN, ctx.clientCpus);
+  const others = forkWorker<PacedGetJob, { result?: PacedGetReply; error?: string }>(ctx.node, SONGBOOK_CLIENT_MAIN, ctx.clientCpus);
   try {
     // Memory settles for a moment after start (lazy compilation, the first requests' buffers).
     await sleep(options.settleMs);
@@ -166,18 +173,31 @@ export async function songbookScenario(
     const steps = firstSearches.map((f) => f.rssAfter - f.rssBefore).sort((a, b) => a - b);
 
     const searched = targets[0]!;
+    const path = `/api/sessions/${hot.id}`;
+    /** The ordinary traffic of a round: its rate, median and p99 as the round's `background`. */
+    const backgroundFor = (seconds: number): Promise<Pick<LoadResult, 'rps' | 'p50' | 'p99'>> | undefined => {
+      if (options.backgroundRate === 0) return undefined;
+      if (options.backgroundBursts) {
+        return ctx.load.ask({ kind: 'get', url: server.url, path, connections: ctx.connections, duration: seconds + 1, rate: options.backgroundRate }).then((r) => {
+          if (!r.result) throw new Error(`load generator failed: ${r.error}`);
+          return r.result;
+        });
+      }
+      return others.ask({ url: server.url, path, rate: options.backgroundRate, seconds: seconds + 1 }).then((r) => {
+        if (!r.result) throw new Error(`paced GET client failed: ${r.error}`);
+        const { timings, seconds: took } = r.result;
+        return { rps: timings.length / took, p50: timings.length ? percentile(timings, 50) : 0, p99: timings.length ? Math.round(percentile(timings, 99) * 10) / 10 : 0 };
+      });
+    };
     const round = async (seed: number, seconds: number) => {
-      const background = options.backgroundRate > 0
-        ? ctx.load.ask({ kind: 'get', url: server.url, path: `/api/sessions/${hot.id}`, connections: ctx.connections, duration: seconds + 1, rate: options.backgroundRate })
-        : undefined;
-      // The background's connections are open and busy before the first search goes out.
+      const background = backgroundFor(seconds);
+      // The background is under way (its connections open) before the first search goes out.
       if (background) await sleep(500);
       const queries = makeQueries(books[0]!, Math.ceil(options.searchRate * seconds), seed, ['word1', 'typo1', 'word3', 'typo3']);
       const reply = await client.ask({ url: server.url, sessionId: searched.id, queries, rate: options.searchRate, seconds, limit: 20 });
       if (!reply.result) throw new Error(`songbook client failed: ${reply.error}`);
       const loaded = background ? await background : undefined;
-      if (loaded && !loaded.result) throw new Error(`load generator failed: ${loaded.error}`);
-      return { search: reply.result, ...(loaded?.result ? { background: loaded.result } : {}) };
+      return { search: reply.result, ...(loaded ? { background: loaded } : {}) };
     };
     if (ctx.warmup > 0) await round(1000, ctx.warmup);
     const rounds: SongbookScenario['rounds'] = [];
@@ -197,12 +217,14 @@ export async function songbookScenario(
       rssAfterSearchesBytes: server.rssBytes(),
       searchRate: options.searchRate,
       backgroundRate: options.backgroundRate,
+      backgroundBursts: options.backgroundBursts,
       classes: SEARCH_CLASSES.map((c) => summarise(c.name, c.kinds, rounds.map((r) => r.search))),
       rounds,
       failed: rounds.reduce((n, r) => n + r.search.failed, 0),
     };
   } finally {
     await client.stop();
+    await others.stop();
     await stop(server);
   }
 }
