@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { NightLimits } from '../server/config.js';
 import { DEFAULT_LIMITS } from '../server/sessions/limits.js';
 import { bearer, buildApp, createSession, joinAs, listen, requestSong } from './support/app.js';
-import { ARTIFACTS, ConsoleWatch, expectQueue, expectText, launchBrowser, phoneContext, WAIT_MS } from './support/browser.js';
+import { ARTIFACTS, ConsoleWatch, expectQueue, expectText, guestPhoneContext, launchBrowser, phoneContext, WAIT_MS } from './support/browser.js';
 
 /** What the phone shows where the person is looking (the shared helper scrolls to the top first). */
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -117,6 +117,19 @@ describe('limits in the pages', () => {
     assert.equal(refused.body.error.code, 'joins_closed');
     await host.locator('#joins-group').scrollIntoViewIfNeeded();
     await screenshot(host, 'limits-host-joins-closed-390');
+
+    // A new phone is told before it types anything; Maya's phone, already in, adds songs as before.
+    const newcomer = await (await phoneContext(browser)).newPage();
+    await newcomer.goto(`${url}/s/${s.id}`);
+    await expectText(newcomer, '#request-notice', /^The host has closed joining for tonight\. Ask the host to add your song\.$/);
+    await inViewport(newcomer, '#request-notice');
+    assert.ok(await newcomer.locator('#request-submit').isDisabled());
+    await screenshot(newcomer, 'limits-guest-joins-closed-390');
+    const mayaPhone = await (await guestPhoneContext(browser, s.id, { ...maya, name: 'Maya' })).newPage();
+    await mayaPhone.goto(`${url}/s/${s.id}`);
+    await expectText(mayaPhone, '#me-name', /^Maya$/);
+    assert.ok(await mayaPhone.locator('#request-notice').isHidden());
+    assert.ok(await mayaPhone.locator('#request-submit').isEnabled());
 
     await host.locator('#walkin-name').fill('maya');
     await host.locator('#walkin-title').fill('Jolene');

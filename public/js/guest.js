@@ -215,13 +215,17 @@ function renderForm(state) {
   if (!songbook || askingAnyway || state.requests !== 'any') byId('ask-anyway').hidden = true;
   later?.search.setBusy(sending);
   card.hidden = state.status === 'closed';
+  // A phone not in tonight's night would be refused at the tap: say so before anything is typed.
+  const joinsClosed = guest === null && state.joinsOpen === false;
   const notice = byId('request-notice');
-  notice.hidden = state.status === 'open';
+  notice.hidden = state.status === 'open' && !joinsClosed;
   notice.textContent =
     state.status === 'paused'
       ? 'The host has paused requests for a moment. Type your song; you can send it when they reopen.'
-      : 'Requests are closed for tonight.';
-  submit.disabled = sending || state.status !== 'open';
+      : state.status === 'open'
+        ? 'The host has closed joining for tonight. Ask the host to add your song.'
+        : 'Requests are closed for tonight.';
+  submit.disabled = sending || state.status !== 'open' || joinsClosed;
   submit.textContent = sending ? 'Adding…' : guest ? 'Add my song' : stale ? 'Join tonight and add my song' : 'Join and add my song';
 }
 
