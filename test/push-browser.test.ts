@@ -8,9 +8,22 @@
 // notification and the real windows, and its navigation is made for real.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CDPSession } from 'playwright-core';
 import webpush from 'web-push';
 import { launchBrowser, phoneContext } from './support/browser.js';
 import { buildApp, createSession, joinAs, listen, requestSong } from './support/app.js';
+
+/** The id DevTools gives the site's service worker registration, for deliverPushMessage. */
+async function workerRegistration(cdp: CDPSession, url: string): Promise<string> {
+  const registration = new Promise<string>((resolve) => {
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
+      const found = list.find((r) => r.scopeURL === `${url}/` && !r.isDeleted);
+      if (found) resolve(found.registrationId);
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  return registration;
+}
 
 describe('push notifications in the browser', () => {
   it('the guest page offers "Tell me when I\'m up", and its service worker shows every push as a notification', async (t) => {
@@ -46,14 +59,7 @@ describe('push notifications in the browser', () => {
     assert.equal(scope, `${url}/`);
 
     const cdp = await context.newCDPSession(page);
-    const registrations = new Promise<string>((resolve) => {
-      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
-        const found = list.find((r) => r.scopeURL === `${url}/` && !r.isDeleted);
-        if (found) resolve(found.registrationId);
-      });
-    });
-    await cdp.send('ServiceWorker.enable');
-    const registrationId = await registrations;
+    const registrationId = await workerRegistration(cdp, url);
 
     const payload = { title: "You're up after this song", body: 'Get ready for “Valerie”.', url: `${url}/s/${session.id}`, tag: 'r1' };
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: url, registrationId, data: JSON.stringify(payload) });
@@ -92,16 +98,10 @@ describe('push notifications in the browser', () => {
     const sw = context.serviceWorkers()[0] ?? (await worker);
 
     const cdp = await context.newCDPSession(guest);
-    const registration = new Promise<string>((resolve) => {
-      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
-        const found = list.find((r) => r.scopeURL === `${url}/` && !r.isDeleted);
-        if (found) resolve(found.registrationId);
-      });
-    });
-    await cdp.send('ServiceWorker.enable');
+    const registrationId = await workerRegistration(cdp, url);
     // A payload naming another site: the notification still opens this one.
     const data = JSON.stringify({ title: "You're on! 🎤", body: '“Valerie”: the stage is yours.', url: `https://elsewhere.example/s/${session.id}`, tag: 'r1' });
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: url, registrationId: await registration, data });
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: url, registrationId, data });
     const shown = `self.registration.getNotifications({ tag: 'r1' }).then((list) => list[0])`;
     for (let i = 0; !(await sw.evaluate(`${shown}.then(Boolean)`)); i += 1) {
       assert.ok(i < 100, 'the push showed no notification');

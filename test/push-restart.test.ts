@@ -6,18 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDataDir } from './support/app.js';
 import { freshDatabase, onPostgres } from './support/pg.js';
-import { readDataFile, startServer, type RunningServer } from './support/processes.js';
+import { callServer, readDataFile, startServer, type RunningServer } from './support/processes.js';
 import { browserSubscription, decryptPayload, startPushService, type BrowserSubscription, type PushService, type Received } from './support/push-service.js';
-
-async function call(server: RunningServer, method: string, route: string, body?: unknown, key?: string): Promise<any> {
-  const res = await fetch(server.url + route, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `Bearer ${key}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  assert.ok(res.status < 300, `${method} ${route} answered ${res.status}: ${await res.clone().text()}`);
-  return res.status === 204 ? null : res.json();
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,18 +50,18 @@ async function world(t: TestContext, first: (w: Omit<World, 'id' | 'hostKey'>) =
   };
   let id = '';
   const guest: World['guest'] = async (server, name, title, endpointPath) => {
-    const joined = await call(server, 'POST', `/api/sessions/${id}/singers`, { name });
+    const joined = await callServer(server, 'POST', `/api/sessions/${id}/singers`, { name });
     const key: string = joined.guestKey;
     const singerId: string = joined.singer.id;
-    const added = await call(server, 'POST', `/api/sessions/${id}/requests`, { title }, key);
+    const added = await callServer(server, 'POST', `/api/sessions/${id}/requests`, { title }, key);
     const path = endpointPath ?? `/ok/${name.toLowerCase()}`;
     const sub = browserSubscription(`${service.origin}${path}`);
-    if (endpointPath !== undefined) await call(server, 'PUT', `/api/sessions/${id}/singers/${singerId}/push`, sub.json, key);
+    if (endpointPath !== undefined) await callServer(server, 'PUT', `/api/sessions/${id}/singers/${singerId}/push`, sub.json, key);
     return { singerId, key, requestId: added.request.id, sub, path };
   };
   const base = { service, dataDir, start, guest, titles, toldAbout };
   const server = await first(base);
-  const created = await call(server, 'POST', '/api/sessions', { name: 'Push night' });
+  const created = await callServer(server, 'POST', '/api/sessions', { name: 'Push night' });
   id = created.session.id;
   return { ...base, server, id, hostKey: created.hostKey };
 }
@@ -83,7 +73,7 @@ describe('push notifications are told once, across restarts and instances', () =
   it('a song that rang before a restart does not ring again after it (moved away from first place and back, its next undone); a new song still rings', async (t) => {
     const w = await world(t, (base) => base.start(t));
     let server = w.server;
-    const host = (method: string, route: string, body: unknown = {}) => call(server, method, `/api/sessions/${w.id}${route}`, body, w.hostKey);
+    const host = (method: string, route: string, body: unknown = {}) => callServer(server, method, `/api/sessions/${w.id}${route}`, body, w.hostKey);
     const restart = async (signal: NodeJS.Signals) => {
       await server.stop(signal);
       server = await w.start(t);
@@ -121,7 +111,7 @@ describe('push notifications are told once, across restarts and instances', () =
     assert.equal(undone.queue[0].id, cat.requestId);
 
     // A new song of a singer told before is a new event: Ben's second song comes up after Cat's.
-    const second = await call(server, 'POST', `/api/sessions/${w.id}/requests`, { title: 'Back to Black' }, ben.key);
+    const second = await callServer(server, 'POST', `/api/sessions/${w.id}/requests`, { title: 'Back to Black' }, ben.key);
     await host('POST', '/next'); // Cat on stage (told already), Ben's new song first
     const push = await w.toldAbout(ben, second.request.id);
     assert.match(JSON.parse(decryptPayload(push.body, ben.sub)).body, /Back to Black/);
@@ -135,7 +125,7 @@ describe('push notifications are told once, across restarts and instances', () =
     const w = await world(t, (base) => base.start(t));
     const a = w.server;
     const b = await w.start(t);
-    const on = (server: RunningServer, method: string, route: string, body: unknown = {}) => call(server, method, `/api/sessions/${w.id}${route}`, body, w.hostKey);
+    const on = (server: RunningServer, method: string, route: string, body: unknown = {}) => callServer(server, method, `/api/sessions/${w.id}${route}`, body, w.hostKey);
 
     await w.guest(a, 'Ana', 'Dancing Queen');
     const ben = await w.guest(a, 'Ben', 'Valerie', '/ok/ben');
@@ -173,8 +163,8 @@ describe('push notifications are told once, across restarts and instances', () =
       // whichever the database takes second conflicts and runs again on the first one's state.
       const [next, other] = round % 2 === 0 ? instances : [instances[1], instances[0]];
       await Promise.all([
-        call(next, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey),
-        call(other, 'PATCH', `/api/sessions/${w.id}`, { name: `Round ${round}` }, w.hostKey),
+        callServer(next, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey),
+        callServer(other, 'PATCH', `/api/sessions/${w.id}`, { name: `Round ${round}` }, w.hostKey),
       ]);
     }
     await Promise.all(phones.map((p, i) => w.service.waitFor(p.path, i === 0 ? 1 : 2)));

@@ -6,20 +6,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDataDir } from './support/app.js';
-import { readDataFile, startServer, type RunningServer } from './support/processes.js';
+import { callServer, readDataFile, startServer, type RunningServer } from './support/processes.js';
 import { browserSubscription, decryptPayload, startPushService, verifyVapid, type BrowserSubscription, type PushService } from './support/push-service.js';
 
 const SUBJECT = 'mailto:karaoke-tests@example.org';
-
-async function call(server: RunningServer, method: string, route: string, body?: unknown, key?: string): Promise<any> {
-  const res = await fetch(server.url + route, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `Bearer ${key}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  assert.ok(res.status < 300, `${method} ${route} answered ${res.status}: ${await res.clone().text()}`);
-  return res.status === 204 ? null : res.json();
-}
 
 interface World {
   server: RunningServer;
@@ -40,17 +30,17 @@ async function world(t: TestContext, { trustService = true } = {}): Promise<Worl
     ...(trustService ? { NODE_EXTRA_CA_CERTS: service.certFile } : {}),
   });
   assert.match(server.stdout(), /PUSH_ALLOW_LOCAL_ENDPOINTS=1: push endpoints on loopback addresses are accepted/);
-  const created = await call(server, 'POST', '/api/sessions', { name: 'Push night' });
+  const created = await callServer(server, 'POST', '/api/sessions', { name: 'Push night' });
   const id: string = created.session.id;
   const hostKey: string = created.hostKey;
   const guest: World['guest'] = async (name, title, endpointPath) => {
-    const joined = await call(server, 'POST', `/api/sessions/${id}/singers`, { name });
+    const joined = await callServer(server, 'POST', `/api/sessions/${id}/singers`, { name });
     const key: string = joined.guestKey;
     const singerId: string = joined.singer.id;
-    const added = await call(server, 'POST', `/api/sessions/${id}/requests`, { title }, key);
+    const added = await callServer(server, 'POST', `/api/sessions/${id}/requests`, { title }, key);
     if (!endpointPath) return { singerId, key, requestId: added.request.id };
     const sub = browserSubscription(`${service.origin}${endpointPath}`);
-    await call(server, 'PUT', `/api/sessions/${id}/singers/${singerId}/push`, sub.json, key);
+    await callServer(server, 'PUT', `/api/sessions/${id}/singers/${singerId}/push`, sub.json, key);
     return { singerId, key, requestId: added.request.id, sub };
   };
   return { server, service, dataDir, id, hostKey, guest };
@@ -61,7 +51,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('Web Push against a push service of our own', () => {
   it('a subscribed guest is told once when their song is next and once when it goes on stage, signed with VAPID and encrypted for their phone', async (t) => {
     const w = await world(t);
-    const { publicKey } = await call(w.server, 'GET', '/api/push/key');
+    const { publicKey } = await callServer(w.server, 'GET', '/api/push/key');
     assert.match(publicKey, /^[A-Za-z0-9_-]{87}$/);
 
     const ana = await w.guest('Ana', 'Dancing Queen');
@@ -70,7 +60,7 @@ describe('Web Push against a push service of our own', () => {
     // Nobody on stage yet: Ana is first, but nobody is singing, so Ben is told nothing yet.
     await pause(300);
     assert.equal(w.service.received.length, 0);
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ana on stage, Ben first
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ana on stage, Ben first
     const [next] = await w.service.waitFor('/ok/ben', 1);
     const auth = verifyVapid(next!.headers.authorization);
     assert.equal(auth.key, publicKey);
@@ -88,9 +78,9 @@ describe('Web Push against a push service of our own', () => {
     assert.equal(message.tag, ben.requestId);
 
     // The host moves Cat ahead and Ben back to first: Ben's song already rang, it does not ring again.
-    await call(w.server, 'PATCH', `/api/sessions/${w.id}/requests/${cat.requestId}`, { position: 1 }, w.hostKey);
-    await call(w.server, 'PATCH', `/api/sessions/${w.id}/requests/${ben.requestId}`, { position: 1 }, w.hostKey);
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ben on stage
+    await callServer(w.server, 'PATCH', `/api/sessions/${w.id}/requests/${cat.requestId}`, { position: 1 }, w.hostKey);
+    await callServer(w.server, 'PATCH', `/api/sessions/${w.id}/requests/${ben.requestId}`, { position: 1 }, w.hostKey);
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ben on stage
     const both = await w.service.waitFor('/ok/ben', 2);
     const onStage = JSON.parse(decryptPayload(both[1]!.body, ben.sub!));
     assert.equal(onStage.title, "You're on! 🎤");
@@ -110,17 +100,17 @@ describe('Web Push against a push service of our own', () => {
     const w = await world(t);
     const ana = await w.guest('Ana', 'Dancing Queen', '/ok/ana');
     const ben = await w.guest('Ben', 'Valerie', '/ok/ben');
-    await call(w.server, 'DELETE', `/api/sessions/${w.id}/requests/${ben.requestId}`, undefined, w.hostKey);
+    await callServer(w.server, 'DELETE', `/api/sessions/${w.id}/requests/${ben.requestId}`, undefined, w.hostKey);
     const [removed] = await w.service.waitFor('/ok/ben', 1);
     assert.equal(JSON.parse(decryptPayload(removed!.body, ben.sub!)).title, 'Your song was taken off the queue');
 
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ana on stage
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, { outcome: 'skipped' }, w.hostKey);
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ana on stage
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, { outcome: 'skipped' }, w.hostKey);
     const ana2 = await w.service.waitFor('/ok/ana', 2);
     assert.deepEqual(ana2.map((r) => JSON.parse(decryptPayload(r.body, ana.sub!)).title), ["You're on! 🎤", 'Your song was skipped']);
 
     const cat = await w.guest('Cat', 'Jolene', '/ok/cat');
-    await call(w.server, 'DELETE', `/api/sessions/${w.id}/requests/${cat.requestId}`, undefined, cat.key);
+    await callServer(w.server, 'DELETE', `/api/sessions/${w.id}/requests/${cat.requestId}`, undefined, cat.key);
     await pause(800);
     assert.equal(w.service.received.filter((r) => r.path === '/ok/cat').length, 0);
   });
@@ -129,7 +119,7 @@ describe('Web Push against a push service of our own', () => {
     const w = await world(t);
     await w.guest('Ana', 'Dancing Queen');
     const gone = await w.guest('Ben', 'Valerie', '/gone/ben');
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey);
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey);
     await w.service.waitFor('/gone/ben', 1);
     for (let i = 0; ; i += 1) {
       const singer = (await readDataFile(w.dataDir)).sessions[w.id]!.singers.find((s) => s.id === gone.singerId)!;
@@ -140,7 +130,7 @@ describe('Web Push against a push service of our own', () => {
     assert.equal(w.service.received.filter((r) => r.path === '/gone/ben').length, 1, 'a 410 is not retried');
 
     const flaky = await w.guest('Cat', 'Jolene', '/flaky/cat');
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ben on stage (no push), Cat next
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ben on stage (no push), Cat next
     const tries = await w.service.waitFor('/flaky/cat', 2);
     assert.equal(JSON.parse(decryptPayload(tries[1]!.body, flaky.sub!)).title, "You're up after this song");
   });
@@ -150,7 +140,7 @@ describe('Web Push against a push service of our own', () => {
     await w.guest('Ana', 'Dancing Queen', '/hang/ana');
     await w.guest('Ben', 'Valerie', '/ok/ben');
     const started = Date.now();
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ana on stage (hangs), Ben next
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey); // Ana on stage (hangs), Ben next
     assert.ok(Date.now() - started < 1000, 'the host waited for a push');
     const [ben] = await w.service.waitFor('/ok/ben', 1, 3000);
     assert.ok(ben!.at - started < 3000, 'Ben waited for Ana\'s push service');
@@ -164,19 +154,19 @@ describe('Web Push against a push service of our own', () => {
 
   it('the VAPID keys are made at the first start, kept under DATA_DIR, and the same after a restart', async (t) => {
     const w = await world(t);
-    const first = await call(w.server, 'GET', '/api/push/key');
+    const first = await callServer(w.server, 'GET', '/api/push/key');
     const file = await stat(path.join(w.dataDir, 'vapid-keys.json'));
     assert.equal(file.mode & 0o777, 0o600);
     await w.server.stop('SIGTERM');
     const again = await startServer(t, w.dataDir, { VAPID_SUBJECT: SUBJECT, NODE_EXTRA_CA_CERTS: w.service.certFile });
-    assert.deepEqual(await call(again, 'GET', '/api/push/key'), first);
+    assert.deepEqual(await callServer(again, 'GET', '/api/push/key'), first);
   });
 
   it('certificate checks stay on: a push service whose certificate the server does not trust gets nothing', async (t) => {
     const w = await world(t, { trustService: false });
     await w.guest('Ana', 'Dancing Queen');
     await w.guest('Ben', 'Valerie', '/ok/ben');
-    await call(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey);
+    await callServer(w.server, 'POST', `/api/sessions/${w.id}/next`, {}, w.hostKey);
     for (let i = 0; !w.server.stdout().includes('push not delivered'); i += 1) {
       assert.ok(i < 100, 'the failed send was not logged');
       await pause(100);

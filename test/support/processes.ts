@@ -1,5 +1,6 @@
 // The durability tests run the compiled server the way a platform does: as its own process,
 // killed, stopped and restarted from the outside, with DATA_DIR on real (and sometimes broken) disks.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -42,6 +43,17 @@ export async function startServer(t: TestContext, dataDir: string, env: Record<s
 }
 
 /** data.json with the journal replayed, checked exactly as the server does at start; throws if it would refuse it. */
+/** A JSON call to a server process that must succeed (2xx): its body, or null for a 204. */
+export async function callServer(server: RunningServer, method: string, route: string, body?: unknown, key?: string): Promise<any> {
+  const res = await fetch(server.url + route, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  assert.ok(res.status < 300, `${method} ${route} answered ${res.status}: ${await res.clone().text()}`);
+  return res.status === 204 ? null : res.json();
+}
+
 export async function readDataFile(dataDir: string): Promise<DbData> {
   return readStoredData(dataDir);
 }
