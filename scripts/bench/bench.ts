@@ -13,6 +13,7 @@ import { judge, render, type BenchResults } from './report.js';
 import { coldStartScenario, createScenario, fanoutScenario, readScenario, writeScenario, type BenchContext } from './scenarios.js';
 import { addSessions, padStore, seedThroughApi } from './seed.js';
 import { boundedScenario, boundedSessions } from './bounded-scenario.js';
+import { cpuTimes, stealShare } from './machine.js';
 import { songbookScenario } from './songbook-scenario.js';
 import { pgScenario } from './pg-scenario.js';
 
@@ -153,6 +154,7 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     seeded: { sessions: opts.seedSessions, seconds: 0 },
     writes: [],
     fanout: [],
+    steal: {},
     checks: [],
   };
   log(`bench: server options ${opts.serverArgs.join(' ') || '(Node defaults)'}`);
@@ -164,6 +166,16 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
   const load = forkWorker<LoadJob, { result?: LoadResult; error?: string }>(opts.node, LOAD_MAIN, clientCpus);
   const ctx: BenchContext = { node: opts.node, connections: opts.connections, duration: opts.duration, warmup: opts.warmup, rounds: opts.rounds, baseline, load, serverCpus, clientCpus, serverArgs: opts.serverArgs, log };
   const running: StartedServer[] = [];
+  /** Runs one scenario and records how much CPU the host took from this VM meanwhile. */
+  const scenario = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const before = cpuTimes();
+    try {
+      return await run();
+    } finally {
+      const share = stealShare(before, cpuTimes());
+      if (share !== undefined) results.steal[name] = share;
+    }
+  };
   const start = async (dataDir: string, nodeArgs: string[] = []) => {
     const server = await startProjectServer({ node: opts.node, dataDir, cpus: serverCpus, nodeArgs: [...opts.serverArgs, ...nodeArgs], env: { LOG_LEVEL: opts.logLevel } });
     running.push(server);
@@ -186,25 +198,25 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
     const mainDir = path.join(work, `store-${opts.sessions}`);
     const ids = await padStore(seedDir, mainDir, opts.sessions, hot.id);
     const writable = ids.filter((id) => id !== hot.id);
-    if (opts.only.has('cold')) results.coldStart = await coldStartScenario(ctx, mainDir, opts.sessions, opts.coldStarts);
+    if (opts.only.has('cold')) results.coldStart = await scenario('cold', () => coldStartScenario(ctx, mainDir, opts.sessions, opts.coldStarts));
 
     const profileDir = path.join(opts.out, 'profiles');
     const profileArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
     const main = await start(mainDir, profileArgs);
-    if (opts.only.has('read')) results.read = await readScenario(ctx, main, hot);
+    if (opts.only.has('read')) results.read = await scenario('read', () => readScenario(ctx, main, hot));
     if (opts.only.has('writes')) {
-      const w = await writeScenario(ctx, main, writable, `durable writes, ${opts.sessions} sessions`, mainDir);
+      const w = await scenario('writes', () => writeScenario(ctx, main, writable, `durable writes, ${opts.sessions} sessions`, mainDir));
       results.writes.push({ ...w, sessions: opts.sessions });
     }
-    if (opts.only.has('create')) results.create = await createScenario(main.url, opts.creates);
+    if (opts.only.has('create')) results.create = await scenario('create', () => createScenario(main.url, opts.creates));
     await stop(main);
 
-    if (opts.only.has('pg')) results.pg = await pgScenario(ctx, mainDir, writable, hot);
+    if (opts.only.has('pg')) results.pg = await scenario('pg', () => pgScenario(ctx, mainDir, writable, hot));
 
     if (opts.only.has('songbook')) {
       const dir = path.join(work, 'store-songbook');
       await padStore(seedDir, dir, opts.sessions, hot.id);
-      results.songbook = await songbookScenario(ctx, (role) => start(dir, role === 'search' ? profileArgs : []), stop, seeded, hot, opts.songbook);
+      results.songbook = await scenario('songbook', () => songbookScenario(ctx, (role) => start(dir, role === 'search' ? profileArgs : []), stop, seeded, hot, opts.songbook));
     }
 
     if (opts.only.has('fanout')) {
@@ -214,7 +226,7 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
       await padStore(seedDir, fanDir, opts.sessions, hot.id);
       for (const clients of opts.fanout) {
         const server = await start(fanDir);
-        results.fanout.push(await fanoutScenario(ctx, server, hot, clients, opts.fanoutRounds));
+        results.fanout.push(await scenario(`fanout ${clients}`, () => fanoutScenario(ctx, server, hot, clients, opts.fanoutRounds)));
         await stop(server);
       }
     }
@@ -226,7 +238,7 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
       const built = boundedSessions(opts.connections, opts.quick ? 10 : undefined);
       await addSessions(dir, [...built.big, ...built.fresh, ...built.joinBig, ...built.joinFresh].map((b) => b.session));
       const server = await start(dir, profileArgs);
-      results.bounded = await boundedScenario(ctx, server, built, opts.fanout[0] ?? 1000, opts.fanoutRounds);
+      results.bounded = await scenario('bounded', () => boundedScenario(ctx, server, built, opts.fanout[0] ?? 1000, opts.fanoutRounds));
       await stop(server);
     }
 
@@ -235,7 +247,7 @@ async function main(values: CliArgs<typeof OPTIONS>): Promise<number> {
         const dir = path.join(work, `store-${size}`);
         const sizeIds = await padStore(seedDir, dir, size, hot.id);
         const server = await start(dir);
-        const w = await writeScenario(ctx, server, sizeIds.filter((id) => id !== hot.id), `durable writes, ${size} sessions`, dir);
+        const w = await scenario(`writes ${size}`, () => writeScenario(ctx, server, sizeIds.filter((id) => id !== hot.id), `durable writes, ${size} sessions`, dir));
         results.writes.push({ ...w, sessions: size });
         await stop(server);
       }

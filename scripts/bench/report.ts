@@ -2,7 +2,7 @@
 import type { ColdStartScenario, CreateScenario, FanoutScenario, HttpScenario } from './scenarios.js';
 import type { PgScenario } from './pg-scenario.js';
 import type { BoundedScenario } from './bounded-scenario.js';
-import type { SongbookScenario } from './songbook-scenario.js';
+import { STEAL_LIMIT, type SongbookScenario } from './songbook-scenario.js';
 
 export interface BenchResults {
   startedAt: string;
@@ -23,6 +23,8 @@ export interface BenchResults {
   songbook?: SongbookScenario;
   pg?: PgScenario;
   bounded?: BoundedScenario;
+  /** Share of the machine's CPU time the hypervisor took while each scenario ran (machine.ts). */
+  steal: Record<string, number>;
   checks: Check[];
 }
 
@@ -71,8 +73,13 @@ export function judge(results: BenchResults, mainSessions: number): Check[] {
   }
   if (results.songbook) {
     const b = results.songbook;
+    const setAside = b.rounds.length - b.judgedRounds;
+    const over = `${b.judgedRounds} of ${b.rounds.length} rounds${setAside ? `; ${setAside} with host steal >= ${STEAL_LIMIT * 100} % set aside` : ''}`;
     for (const c of b.classes) {
-      checks.push({ what: `songbook search, ${count(b.songs)} songs, ${c.name} (half with a typo): p99`, target: '< 10 ms', measured: ms(c.p99), pass: c.count > 0 && c.p99 < 10 });
+      checks.push({ what: `songbook search, ${count(b.songs)} songs, ${c.name} (half with a typo): p99 (${over})`, target: '< 10 ms', measured: ms(c.p99), pass: c.count > 0 && c.p99 < 10 });
+    }
+    for (const c of setAside ? b.allRoundsClasses : []) {
+      checks.push({ what: `songbook search, ${c.name}: p99 over all ${b.rounds.length} rounds`, target: 'reported', measured: ms(c.p99), pass: true });
     }
     checks.push({ what: 'songbook search: every query answered 200', target: '0 failed', measured: `${b.failed} failed`, pass: b.failed === 0 });
     // The target is for 100,000 songs; a small songbook's RSS step is mostly V8 growing its heap.
@@ -109,6 +116,8 @@ export function render(results: BenchResults): string {
   lines.push(`Node ${results.nodeVersion} (${results.node}), ${results.cpus} CPUs, load average before ${results.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')}`);
   const serverArgs = (results.options.serverArgs as string[] | undefined) ?? [];
   lines.push(`server options: ${serverArgs.join(' ') || '(Node defaults)'}`);
+  const steal = Object.entries(results.steal ?? {});
+  if (steal.length > 0) lines.push(`host steal while each scenario ran: ${steal.map(([name, share]) => `${name} ${pct(share)}`).join(', ')}`);
   const http = [results.read, ...results.writes, results.pg?.read, results.pg?.writesOne, results.pg?.writesTwo].filter((x): x is HttpScenario => x !== undefined);
   if (http.length > 0) {
     const rows = [['scenario', 'req/s', 'p50', 'p99', 'baseline req/s', 'ratio', 'batch', 'file', 'one durable write']];
@@ -140,7 +149,9 @@ export function render(results: BenchResults): string {
     const b = results.songbook;
     const rows = [['songbook search', 'queries', 'p50', 'p99', 'p99 per round', 'typo half p99', 'max', 'median hits']];
     for (const c of b.classes) rows.push([c.name, String(c.count), ms(c.p50), ms(c.p99), c.roundP99.map((x) => x.toFixed(1)).join(', '), ms(c.typoP99), ms(c.max), String(c.medianTotal)]);
+    for (const c of b.rounds.length > b.judgedRounds ? b.allRoundsClasses : []) rows.push([`${c.name}, all rounds`, String(c.count), ms(c.p50), ms(c.p99), c.roundP99.map((x) => x.toFixed(1)).join(', '), ms(c.typoP99), ms(c.max), String(c.medianTotal)]);
     lines.push('', table(rows));
+    lines.push(`host steal per round: ${b.rounds.map((r) => (r.steal === undefined ? 'n/a' : `${(r.steal * 100).toFixed(1)} %`)).join(', ')} (rounds at or over ${STEAL_LIMIT * 100} % are not judged)`);
     const background = b.rounds.flatMap((r) => (r.background ? [r.background] : []));
     lines.push(`${count(b.songs)} songs, ${b.searchRate} searches/s, beside ${background.length ? `GET session at ${background.map((r) => r.rps.toFixed(0)).join(', ')} req/s (p99 ${background.map((r) => r.p99).join(', ')} ms)` : 'no other traffic'}`);
     lines.push(`upload (${mb(b.csvBytes)} CSV): ${b.uploads.map((u) => ms(u.ms)).join(', ')}; first search (load and build): ${b.firstSearches.map((f) => ms(f.ms)).join(', ')}, other requests held up to ${b.firstSearches.map((f) => ms(f.otherRequestMaxMs)).join(', ')}`);
