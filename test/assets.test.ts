@@ -2,13 +2,15 @@
 // and still the same program as the files in public/.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { get, type IncomingHttpHeaders } from 'node:http';
+import { createServer, get, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import ts from 'typescript';
-import { withoutCommentLines } from '../server/http/assets.js';
+import express from 'express';
+import { assetRoutes, withoutCommentLines } from '../server/http/assets.js';
 import { buildApp, listen } from './support/app.js';
 
 const PUBLIC = path.resolve(import.meta.dirname, '../../public');
@@ -90,5 +92,33 @@ describe('scripts and stylesheets as served', () => {
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(plain.body.toString('utf8'), lean);
     assert.match(String(plain.headers['content-type']), /^text\/javascript/);
+  });
+
+  it('answers every file compressed even when asked before its compression is done', async (t) => {
+    // Compressed one after another in the background after start: the requests sent at once, right
+    // after the routes are made, find most files still waiting, and each waits for its own.
+    const files = ['js', 'css'].flatMap((dir) => readdirSync(path.join(PUBLIC, dir)).map((f) => `${dir}/${f}`));
+    const app = express().use(assetRoutes(PUBLIC, files, 60));
+    const server = createServer(app).listen(0, '127.0.0.1');
+    t.after(() => server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const answers = await Promise.all(
+      files.map(
+        (file) =>
+          new Promise<{ file: string; encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+            get(`http://127.0.0.1:${port}/${file}`, { headers: { 'Accept-Encoding': 'br' } }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve({ file, encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+            }).on('error', reject);
+          }),
+      ),
+    );
+    assert.ok(files.length > 10);
+    for (const { file, encoding, body } of answers) {
+      assert.equal(encoding, 'br', file);
+      assert.equal(brotliDecompressSync(body).toString('utf8'), withoutCommentLines(readFileSync(path.join(PUBLIC, file), 'utf8'), file.endsWith('.js')), file);
+    }
   });
 });
