@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { filePushKeys, type VapidKeys } from '../server/push/keys.js';
-import { LockHeldError, openStore, PgSessionStore, describePgUrl, type SessionStore } from '../server/store/index.js';
+import { LockHeldError, openPgStore, openStore, describePgUrl, type SessionStore } from '../server/store/index.js';
 import { Failure, runCli, UsageError } from './lib/cli.js';
 
 const HELP = `Usage: npm run move-store -- --from WHERE --to WHERE [--dry-run] [--force]
@@ -40,7 +40,7 @@ const isDatabase = (where: string) => /^postgres(ql)?:\/\//.test(where);
 
 async function open(where: string): Promise<Opened> {
   if (isDatabase(where)) {
-    const store = await PgSessionStore.open({ connectionString: where }).catch((err: Error) => {
+    const store = await openPgStore({ connectionString: where }).catch((err: Error) => {
       throw new Failure(`cannot open ${describePgUrl(where)}: ${err.message}`);
     });
     return {

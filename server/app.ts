@@ -25,7 +25,7 @@ import type { SessionChanges } from './sessions/changes.js';
 import type { SongbookCache } from './songbook/cache.js';
 import type { SongbookWorker } from './songbook/worker-client.js';
 import { storageInfo } from './ops/disk.js';
-import { PgSessionStore, type SessionStore } from './store/index.js';
+import { isPgStore, type SessionStore } from './store/index.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -73,14 +73,14 @@ function requestLog(log: Logger): RequestHandler {
 /** The Express app: middleware, routes, pages, 404 and the error handler. Builds no service of its own. */
 /** Health's write probe: an fsynced file under DATA_DIR for the JSON store, a row for PostgreSQL. */
 function storeProbe(config: Readonly<Config>, store: SessionStore): () => Promise<StoreHealth> {
-  if (store instanceof PgSessionStore) return async () => ({ ...(await store.probe()), listening: store.listening });
+  if (isPgStore(store)) return async () => ({ ...(await store.probe()), listening: store.listening });
   return async () => ({ ...(await storageInfo(config.dataDir)) });
 }
 
 /** Why this instance runs degraded: the start's finding, or a shared database it no longer hears from. */
 function degradedReason(store: SessionStore, atStart: string | null): string | null {
   if (atStart !== null) return atStart;
-  if (store instanceof PgSessionStore && !store.listening) {
+  if (isPgStore(store) && !store.listening) {
     return "the database's listening connection is down: changes made through other instances reach this one's streams once it is back";
   }
   return null;
@@ -118,7 +118,7 @@ export function createApp({ config, store, hub, qr, changes, songbooks, songbook
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use(healthRoutes({ probe: storeProbe(config, store), where: store instanceof PgSessionStore ? { database: store.describe() } : { dataDir: config.dataDir }, store, hub, root: ROOT, limit: limits.api, isAdmin: adminCheck(config.adminToken), degraded: () => degradedReason(store, degraded) }));
+  app.use(healthRoutes({ probe: storeProbe(config, store), where: isPgStore(store) ? { database: store.describe() } : { dataDir: config.dataDir }, store, hub, root: ROOT, limit: limits.api, isAdmin: adminCheck(config.adminToken), degraded: () => degradedReason(store, degraded) }));
   // Before the API's small body limit: an import carries the whole store.
   app.use(adminRoutes({ config, store, changes, limit: limits.api, now, log }));
   app.use('/api', limits.api, express.json({ limit: config.bodyLimitBytes, strict: true }));

@@ -8,7 +8,7 @@ import { checkDataDir } from './ops/disk.js';
 import { filePushKeys, resolveVapidKeys, settingPushKeys, type PushKeyStore } from './push/keys.js';
 import { startMaintenance } from './ops/maintenance.js';
 import { buildServices } from './services.js';
-import { describePgUrl, openStore, PgSessionStore, type SessionStore } from './store/index.js';
+import { describePgUrl, openPgStore, openStore, type SessionStore } from './store/index.js';
 
 /** JSON lines in production (for the platform's log search); one readable line each in development. */
 function createLogger(config: Readonly<Config>): Logger {
@@ -106,7 +106,7 @@ async function openDataDir(config: Readonly<Config>, log: Logger): Promise<Opene
 /** The PostgreSQL store: migrated (one instance at a time) and listening before the server takes traffic. */
 async function openDatabase(database: DatabaseConfig, log: Logger): Promise<OpenedData> {
   const where = describePgUrl(database.url);
-  const store = await PgSessionStore.open({
+  const store = await openPgStore({
     connectionString: database.url,
     poolMax: database.poolMax,
     connectTimeoutMs: database.connectTimeoutMs,

@@ -24,7 +24,7 @@ import { buildServices } from '../server/services.js';
 import { averageSongMs, estimatedStartMs, schedule } from '../server/sessions/eta.js';
 import { undoOffer } from '../server/sessions/undo.js';
 import { publicState, publicStateBytes, type PublicState } from '../server/sessions/view.js';
-import { openStore, PgSessionStore, SCHEMA_VERSION, serializeData, type SessionStore } from '../server/store/index.js';
+import { openPgStore, openStore, SCHEMA_VERSION, serializeData, type SessionStore } from '../server/store/index.js';
 import { onPostgres, sql, TEST_DATABASE_URL } from './support/pg.js';
 import { api, apply, busyOpArb, FUZZ_LIMITS, opArb, SessionModel, type Op, type Target } from './support/fuzz-model.js';
 import { instantiate, rawArb, requestArb, send, sendRaw, type Fill } from './support/fuzz-requests.js';
@@ -45,7 +45,7 @@ interface Where {
 }
 
 async function openAt({ dataDir, schema }: Where): Promise<SessionStore> {
-  if (schema !== undefined) return PgSessionStore.open({ connectionString: TEST_DATABASE_URL!, poolMax: 4, schema });
+  if (schema !== undefined) return openPgStore({ connectionString: TEST_DATABASE_URL!, poolMax: 4, schema });
   return (await openStore({ dataDir })).store;
 }
 

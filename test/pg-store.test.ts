@@ -7,7 +7,7 @@ import request from 'supertest';
 import { SseClient, type SseEvent } from '../scripts/bench/sse-client.js';
 import { settingPushKeys, resolveVapidKeys } from '../server/push/keys.js';
 import { renderQrPng } from '../server/qr.js';
-import { PgSessionStore } from '../server/store/index.js';
+import { openPgStore, type PgSessionStore } from '../server/store/index.js';
 import { bearer, buildApp, createSession, joinAs, listen, requestSong } from './support/app.js';
 import { freshSchema, onPostgres, openTestPgStore, PG_SKIP, sql, TEST_DATABASE_URL } from './support/pg.js';
 
@@ -181,13 +181,13 @@ describe('the PostgreSQL store', { skip: onPostgres ? false : PG_SKIP }, () => {
     const url = new URL(TEST_DATABASE_URL!);
     url.searchParams.set('sslmode', 'require');
     // The test cluster has no certificate: a store that asked for TLS is refused, never silently in clear.
-    await assert.rejects(PgSessionStore.open({ connectionString: url.toString() }), /SSL/);
+    await assert.rejects(openPgStore({ connectionString: url.toString() }), /SSL/);
   });
 
   it('an unreachable database at start is one clear error', async () => {
     const url = new URL(TEST_DATABASE_URL!);
     url.port = '1';
-    await assert.rejects(PgSessionStore.open({ connectionString: url.toString(), connectTimeoutMs: 2000 }), /ECONNREFUSED|connect/);
+    await assert.rejects(openPgStore({ connectionString: url.toString(), connectTimeoutMs: 2000 }), /ECONNREFUSED|connect/);
   });
 });
 

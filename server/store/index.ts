@@ -2,8 +2,12 @@
  * The store's one door: everything outside server/store/ imports from here. The interface is
  * SessionStore; openStore gives the JSON implementation under DATA_DIR.
  */
+import type { PgSessionStore, PgStoreOptions } from './pg-store.js';
+import type { SessionStore } from './store.js';
+
 export type { BackupReason, BackupRecord, ExternalChange, NightArchive, ReplaceSummary, SessionStore, SongbookStore, StoreProbe, StoreStats } from './store.js';
-export { PgSessionStore, describePgUrl, PG_CHANNEL, PG_LISTEN_APP, type PgStoreOptions } from './pg-store.js';
+export type { PgSessionStore, PgStoreOptions } from './pg-store.js';
+export { describePgUrl } from './pg-url.js';
 export { PG_MIGRATIONS } from './pg-schema.js';
 export { NIGHTS_DIR, SONGBOOK_DIR } from './side-files.js';
 export { openStore, readStoredData, LOCK_FILE, type OpenedStore, type OpenStoreOptions } from './open.js';
@@ -17,3 +21,15 @@ export { findBackup, restoreBackup, BackupNotFoundError, type RestoreResult } fr
 export { DATA_FILE, CHECKPOINT_MIN_BYTES } from './journaled-file.js';
 export { JOURNAL_FILE } from './journal.js';
 export { acquireLock, type LockInfo } from './lock.js';
+
+/**
+ * The PostgreSQL store, migrated and listening. Loaded only here, when asked for: a server on the
+ * JSON store never loads the driver (some 15 ms of its start here).
+ */
+export async function openPgStore(options: PgStoreOptions): Promise<PgSessionStore> {
+  const { PgSessionStore: Store } = await import('./pg-store.js');
+  return Store.open(options);
+}
+
+/** The PostgreSQL store's own calls (its probe, its listening connection), where the store is one. */
+export const isPgStore = (store: SessionStore): store is PgSessionStore => store.kind === 'postgres';

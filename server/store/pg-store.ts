@@ -9,6 +9,7 @@ import { parseData, SCHEMA_VERSION } from './data-file.js';
 import { StoreClosedError, StoreConflictError, StoreUnavailableError, UnreadableDataError } from './errors.js';
 import { exportBytes } from './export-format.js';
 import { migratePg } from './pg-schema.js';
+import { describePgUrl } from './pg-url.js';
 import { serializeData } from './serialize.js';
 import type { BackupReason, BackupRecord, ExternalChange, NightArchive, ReplaceSummary, SessionStore, SongbookStore, StoreProbe, StoreStats } from './store.js';
 
@@ -575,14 +576,3 @@ class PgNights implements NightArchive {
   }
 }
 
-/** `postgres://user@host:port/db`, never the password: it goes into logs. */
-export function describePgUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    const search = u.searchParams.get('sslmode');
-    return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}${search ? ` (sslmode=${search})` : ''}`;
-  } catch {
-    return 'postgres (an unparsable DATABASE_URL)';
-  }
-}

@@ -16,7 +16,7 @@ import type { VapidKeys } from '../../server/push/keys.js';
 import { buildServices } from '../../server/services.js';
 import type { SessionChanges } from '../../server/sessions/changes.js';
 import type { SongbookWorker } from '../../server/songbook/worker-client.js';
-import { openStore, PgSessionStore, readStoredData, serializeData, type SessionStore } from '../../server/store/index.js';
+import { openPgStore, openStore, readStoredData, serializeData, type SessionStore } from '../../server/store/index.js';
 import { freshSchema, onPostgres, TEST_DATABASE_URL } from './pg.js';
 
 export interface TestApp {
@@ -82,7 +82,7 @@ export async function buildApp(
     (options.databaseUrl === undefined && onPostgres && options.dataDir === undefined && options.store !== 'json' ? await freshSchema(t) : undefined);
   const store: SessionStore =
     schema !== undefined || options.databaseUrl !== undefined
-      ? await PgSessionStore.open({ connectionString: options.databaseUrl ?? TEST_DATABASE_URL!, poolMax: 4, ...(schema !== undefined ? { schema } : {}) })
+      ? await openPgStore({ connectionString: options.databaseUrl ?? TEST_DATABASE_URL!, poolMax: 4, ...(schema !== undefined ? { schema } : {}) })
       : (await openStore({ dataDir })).store;
   const log = pino({ level: 'silent' });
   const now = options.now ?? (() => new Date());

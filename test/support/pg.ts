@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
-import { PgSessionStore, type PgStoreOptions } from '../../server/store/index.js';
+import { openPgStore, type PgSessionStore, type PgStoreOptions } from '../../server/store/index.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 export const onPostgres = TEST_DATABASE_URL !== undefined;
@@ -40,7 +40,7 @@ export async function freshDatabase(t: TestContext, url = TEST_DATABASE_URL!): P
 /** A PostgreSQL store on a schema of the test's own. */
 export async function openTestPgStore(t: TestContext, options: Partial<PgStoreOptions> & { schema?: string } = {}): Promise<PgSessionStore> {
   const schema = options.schema ?? (await freshSchema(t));
-  const store = await PgSessionStore.open({ connectionString: TEST_DATABASE_URL!, poolMax: 4, ...options, schema });
+  const store = await openPgStore({ connectionString: TEST_DATABASE_URL!, poolMax: 4, ...options, schema });
   t.after(() => store.close());
   return store;
 }
