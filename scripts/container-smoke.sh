@@ -239,6 +239,14 @@ ctr="${containers[-1]}"
 uid="$("$engine" exec "$ctr" node -e 'process.stdout.write(String(process.getuid()))')"
 [[ "$uid" != 0 ]] || fail "the server runs as root inside the container"
 log "server runs as uid $uid"
+# The image's compile cache must be the one its user reads: Node names the folder after the uid,
+# and a cache made as another user would be silently skipped.
+"$engine" exec -e NODE_DEBUG_NATIVE=COMPILE_CACHE "$ctr" node dist/scripts/warm-compile-cache.js >"$work/cache.log" 2>&1 ||
+  fail "the compile cache warm-up fails inside the container: $(tail -n 5 "$work/cache.log")"
+accepted="$(grep -c 'was accepted' "$work/cache.log" || true)"
+compiled="$(grep -c 'was not initialized' "$work/cache.log" || true)"
+((accepted > 100 && compiled == 0)) || fail "the image's compile cache is not used: $accepted modules read from it, $compiled compiled anew"
+log "the modules of a start come from the image's compile cache ($accepted read, none compiled anew)"
 check_image_healthcheck "$ctr"
 
 code="$(req POST /api/sessions "$work/created.json" '{"name":"Container smoke test"}')"

@@ -78,7 +78,7 @@ export async function pgScenario(ctx: BenchContext, storeDir: string, sessionIds
     await promisify(execFile)(ctx.node, [MOVE_STORE, '--from', storeDir, '--to', url]);
     ctx.log(`bench: PostgreSQL ${version} (throw-away cluster, not pinned), ${sessionIds.length + 1} sessions moved in`);
     const start = async (name: string) => {
-      const server = await startProjectServer({ node: ctx.node, dataDir: path.join(work, name), cpus: ctx.serverCpus, nodeArgs: ctx.serverArgs, env: { DATABASE_URL: url, PG_POOL_MAX: '20' } });
+      const server = await startProjectServer({ node: ctx.node, dataDir: path.join(work, name), cpus: ctx.serverCpus, nodeArgs: ctx.serverArgs, env: { ...ctx.serverEnv, DATABASE_URL: url, PG_POOL_MAX: '20' } });
       running.push(server);
       return server;
     };

@@ -21,6 +21,8 @@ export interface BenchContext {
   clientCpus: string | undefined;
   /** Extra Node options for the project's server. */
   serverArgs: string[];
+  /** Environment the image gives the server besides its options: its compile cache (bench.ts). */
+  serverEnv: Record<string, string>;
   log(line: string): void;
 }
 
@@ -253,7 +255,7 @@ export interface ColdStartScenario {
 export async function coldStartScenario(ctx: BenchContext, dataDir: string, sessions: number, runs: number): Promise<ColdStartScenario> {
   const times: number[] = [];
   for (let i = 0; i < runs; i += 1) {
-    const server = await startProjectServer({ node: ctx.node, dataDir, cpus: ctx.serverCpus, nodeArgs: ctx.serverArgs });
+    const server = await startProjectServer({ node: ctx.node, dataDir, cpus: ctx.serverCpus, nodeArgs: ctx.serverArgs, env: ctx.serverEnv });
     times.push(server.readyMs);
     const { code, signal } = await server.stop();
     if (code !== 0) throw new Error(`the server exited with ${code ?? signal} after a cold start:\n${server.output()}`);
