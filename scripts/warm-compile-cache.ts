@@ -16,6 +16,8 @@ const modules = [
   // Loaded only with DATABASE_URL set (store/index.ts, openPgStore): a start on PostgreSQL needs it too.
   '../server/store/pg-store.js',
   'pino',
+  // Loaded with the first notification (push/sender.ts), not at start.
+  'web-push',
 ];
 
 if (!process.env.NODE_COMPILE_CACHE) {

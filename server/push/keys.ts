@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import webpush from 'web-push';
 import type { PushConfig } from '../config.js';
 import { writeFileDurable } from '../lib/durable-file.js';
 import { StartupError } from '../lib/startup-error.js';
@@ -58,6 +57,8 @@ export async function resolveVapidKeys(config: Readonly<PushConfig>, store: Push
   }
   const stored = await store.load();
   if (stored) return { keys: stored, source: 'stored' };
+  // Loaded only here, on the first start of all: every later start reads the saved pair.
+  const { default: webpush } = await import('web-push');
   return { keys: await store.save(webpush.generateVAPIDKeys()), source: 'generated' };
 }
 

@@ -1,6 +1,5 @@
 import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
-import webpush from 'web-push';
 import { HttpError } from '../errors.js';
 import { sessionLinks } from '../model/links.js';
 import type { StoredPushSubscription, StoredSession } from '../model/session.js';
@@ -39,6 +38,10 @@ const MESSAGES: Record<PushEventKind, (title: string) => Message> = {
 };
 
 const MAX_IN_FLIGHT = 64;
+
+/** web-push, loaded with the first notification: a start does not wait for it (some 20 ms here). */
+let webPush: Promise<typeof import('web-push')> | undefined;
+const loadWebPush = () => (webPush ??= import('web-push').then((m) => m.default));
 
 type Outcome = 'sent' | 'gone' | 'retry' | 'failed';
 
@@ -150,6 +153,7 @@ export class PushSender {
   ): Promise<{ outcome: Outcome; status?: number | string; retryAfterMs?: number }> {
     const vapid = this.deps.vapid!;
     const timeoutMs = this.deps.timeoutMs ?? 10_000;
+    const webpush = await loadWebPush();
     let agent: Agent;
     try {
       // Checked again at send time, and the connection pinned to the address checked now.
