@@ -10,7 +10,8 @@ interface Asset {
   identity: Buffer;
   /** Set when its compression is done (or failed: then identity is sent). */
   encoded: Encoded | undefined;
-  ready: Promise<Encoded>;
+  /** Starts its compression, once: in the queue's turn, or sooner when a request wants the file first. */
+  ready: () => Promise<Encoded>;
 }
 
 interface Encoded {
@@ -83,29 +84,32 @@ export function withoutCommentLines(text: string, lineComments: boolean): string
  * and answered with no validators: the address changes when the bytes do, so the browser keeps them
  * for a year and never asks again. The compression (a quarter to a third of a second of CPU for all
  * of them) runs on libuv's threads after the server starts, not in its start: a request that comes
- * first waits for its own file only.
+ * first has its own file compressed at once and waits for that one only.
  * @param files paths under `root`, as the URL has them (`js/guest.js`)
  */
 export function assetRoutes(root: string, files: readonly string[], maxAgeS: number): Router {
   const assets = new Map<string, Asset>();
-  // One file at a time: libuv's pool has four threads, and the journal's durable writes need them.
-  let queue: Promise<unknown> = Promise.resolve();
   for (const file of files) {
     const type = TYPES[path.extname(file)];
     if (type === undefined) continue;
     const identity = Buffer.from(withoutCommentLines(readFileSync(path.join(root, file), 'utf8'), file.endsWith('.js')));
-    const ready = queue.then(() => encode(identity));
-    queue = ready;
-    const asset: Asset = { type, identity, encoded: undefined, ready };
-    void asset.ready.then((encoded) => (asset.encoded = encoded));
+    let started: Promise<Encoded> | undefined;
+    const asset: Asset = {
+      type,
+      identity,
+      encoded: undefined,
+      ready: () => (started ??= encode(identity).then((encoded) => (asset.encoded = encoded))),
+    };
     assets.set(`/${file.split(path.sep).join('/')}`, asset);
   }
+  // One file at a time: libuv's pool has four threads, and the journal's durable writes need them.
+  void [...assets.values()].reduce<Promise<unknown>>((queue, asset) => queue.then(asset.ready), Promise.resolve());
   const router = Router();
   router.get('/{*file}', async (req, res, next) => {
     const asset = assets.get(req.path);
     if (asset === undefined) return next();
     const wanted = req.acceptsEncodings('br') ? 'br' : req.acceptsEncodings('gzip') ? 'gzip' : 'identity';
-    const encoded = wanted === 'identity' ? undefined : (asset.encoded ?? (await asset.ready));
+    const encoded = wanted === 'identity' ? undefined : (asset.encoded ?? (await asset.ready()));
     // Ours first, not the browser's order (Chromium lists gzip before br): brotli is the smaller.
     const compressed = wanted === 'identity' ? undefined : encoded?.[wanted];
     const encoding = compressed === undefined ? 'identity' : wanted;
