@@ -47,7 +47,7 @@ async function twoInstances(ctx: BenchContext, name: string, jobs: (duration: nu
         non2xx: ra.non2xx + rb.non2xx,
         errors: ra.errors + rb.errors,
         timeouts: ra.timeouts + rb.timeouts,
-        statusCodes: { ...ra.statusCodes },
+        statusCodes: Object.fromEntries([...new Set([...Object.keys(ra.statusCodes), ...Object.keys(rb.statusCodes)])].map((code) => [code, (ra.statusCodes[code] ?? 0) + (rb.statusCodes[code] ?? 0)])),
       };
     };
     if (ctx.warmup > 0) await both(ctx.warmup, 0);
