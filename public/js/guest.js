@@ -62,7 +62,9 @@ const live = new LiveSession(sessionId, {
   ended: { hide: 'main', title: 'Ended · Karaoke' },
 }).start();
 
-void Promise.all([import('./song-search.js'), import('./push.js'), import('./hold.js'), import('./night-over.js')]).then(
+// history.js is night-over.js's own import, asked for beside it rather than once night-over.js has
+// arrived and been read: one round trip fewer on a slow link.
+void Promise.all([import('./song-search.js'), import('./push.js'), import('./hold.js'), import('./night-over.js'), import('./history.js')]).then(
   ([{ SongSearch }, { PushOptIn }, { renderHold }, { renderNightOver }]) => {
     const input = byId('song-q', HTMLInputElement);
     const search = new SongSearch({
