@@ -1,12 +1,11 @@
-// What the machine itself did during a measurement: CPU time the hypervisor gave to others (steal)
-// and time the vCPUs sat idle, from /proc/stat. A round whose client was sent late while steal rose
+// What the machine itself did during a measurement: CPU time the hypervisor gave to others (steal),
+// from /proc/stat. A round whose client was sent late while steal rose
 // was stalled by the host, not by the server.
 import { readFileSync } from 'node:fs';
 
 export interface CpuTimes {
   /** Milliseconds summed over all CPUs since boot. */
   stealMs: number;
-  idleMs: number;
   totalMs: number;
 }
 
@@ -23,7 +22,7 @@ export function cpuTimes(): CpuTimes | undefined {
   const fields = text.slice(0, text.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { stealMs: (fields[7] ?? 0) * TICK_MS, idleMs: ((fields[3] ?? 0) + (fields[4] ?? 0)) * TICK_MS, totalMs: total * TICK_MS };
+  return { stealMs: (fields[7] ?? 0) * TICK_MS, totalMs: total * TICK_MS };
 }
 
 /** Share of all CPU time between two readings that was stolen, 0-1. */

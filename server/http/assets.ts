@@ -108,10 +108,9 @@ export function assetRoutes(root: string, files: readonly string[], maxAgeS: num
   router.get('/{*file}', async (req, res, next) => {
     const asset = assets.get(req.path);
     if (asset === undefined) return next();
-    const wanted = req.acceptsEncodings('br') ? 'br' : req.acceptsEncodings('gzip') ? 'gzip' : 'identity';
-    const encoded = wanted === 'identity' ? undefined : (asset.encoded ?? (await asset.ready()));
     // Ours first, not the browser's order (Chromium lists gzip before br): brotli is the smaller.
-    const compressed = wanted === 'identity' ? undefined : encoded?.[wanted];
+    const wanted = req.acceptsEncodings('br') ? 'br' : req.acceptsEncodings('gzip') ? 'gzip' : 'identity';
+    const compressed = wanted === 'identity' ? undefined : (asset.encoded ?? (await asset.ready()))[wanted];
     const encoding = compressed === undefined ? 'identity' : wanted;
     const body = compressed ?? asset.identity;
     trimDocumentHeaders(res);
