@@ -283,7 +283,8 @@ async function runSequence(ops: Op[]): Promise<void> {
       assert.deepEqual(state.queue.map((r: { id: string }) => r.id), model.queue.map((r) => r.id));
       assert.deepEqual(state.queue.map((r: { position: number }) => r.position), model.queue.map((_, i) => i + 1));
       assert.equal(state.nowSinging?.id ?? null, model.nowSinging);
-      assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.history.slice(-RECENT_HISTORY));
+      assert.equal(state.historyHidden, model.nightOver(), 'who sang is put away once the night is over');
+      assert.deepEqual(state.history.map((r: { id: string }) => r.id), model.nightOver() ? [] : model.history.slice(-RECENT_HISTORY));
       assert.equal(state.historyCount, model.history.length);
       assert.equal(state.singerCount, model.singers.length);
       assert.deepEqual(state.queue.map((r: { onHold: boolean }) => r.onHold), model.queue.map((r) => model.held.has(r.singer.id)), 'held songs are marked');
@@ -314,6 +315,17 @@ async function runSequence(ops: Op[]): Promise<void> {
 }
 
 describe('fuzzing sequences of operations', () => {
+  // Found by the property below (CI, seed -976965497); kept as a plain example.
+  it('a night closed and sung to the end shows its counts but not who sang', async () => {
+    await runSequence([
+      { op: 'walkIn', name: 'Ann', title: 'Africa', sameAs: false },
+      { op: 'settings', status: 'closed' },
+      { op: 'next', outcome: 'sung', guard: 'none' },
+      { op: 'next', outcome: 'sung', guard: 'none' },
+      { op: 'move', pick: 0, position: 1 },
+    ]);
+  });
+
   it('random guest and host operations get the answers the rules give, and leave the queue the rules give, on disk too, after a crash too', async () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), runSequence), { numRuns: 60, includeErrorInReport: true });
   });

@@ -124,6 +124,11 @@ export class SessionModel {
     return this.queue.filter((r) => r.singer.id === singerId);
   }
 
+  /** Requests closed and nothing on stage or queued: the public state no longer says who sang. */
+  nightOver(): boolean {
+    return this.status === 'closed' && this.nowSinging === null && this.queue.length === 0;
+  }
+
   /** Songs of tonight: sung or skipped, on stage, queued. */
   songsTonight(): number {
     return this.history.length + (this.nowSinging ? 1 : 0) + this.queue.length;
