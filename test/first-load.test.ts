@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
+import { cpuTimes, STEAL_LIMIT, stealShare } from '../scripts/bench/machine.js';
 import { launchBrowser, liveServer, PHONE } from './support/browser.js';
 import { joinAs, requestSong, createSession } from './support/app.js';
 
@@ -27,6 +28,12 @@ type PageKind = keyof typeof PAGES;
 
 /** Runs per page and profile; the median is what is reported and checked. */
 const RUNS = 3;
+/**
+ * A run while the VM's host took STEAL_LIMIT of the CPU or more is reported and not judged, and
+ * another is made in its place, up to this many runs in all. If too few were quiet, the least
+ * stolen RUNS are judged. (CI once had every page 150-300 ms slower in a stolen stretch.)
+ */
+const MAX_RUNS = 3 * RUNS;
 /**
  * The median of the runs is held to the target plus a quarter. On a quiet machine every page meets
  * the target itself (docs/benchmarks.md: 1.2-1.3 s of 1.5 on slow 3G, 0.51-0.60 s of 0.6 on 4G);
@@ -67,6 +74,8 @@ async function queueOnScreen(page: Page, inViewport: boolean): Promise<number> {
 
 interface Visit {
   ms: number;
+  /** Share of the machine's CPU time the hypervisor gave to others during the visit; undefined off Linux. */
+  steal: number | undefined;
   /** Responses and bytes on the wire before the queue was on screen: what the first paint waited for. */
   requests: number;
   bytes: number;
@@ -110,8 +119,10 @@ async function visit(page: Page, cdp: CDPSession, url: string, inViewport: boole
   cdp.on('Network.requestServedFromCache', onCached);
   cdp.on('Network.loadingFinished', onEnd);
   cdp.on('Network.loadingFailed', onEnd);
+  const cpuBefore = cpuTimes();
   await page.goto(url, { waitUntil: 'commit' });
   const ms = await queueOnScreen(page, inViewport);
+  const steal = stealShare(cpuBefore, cpuTimes());
   painted = true;
   await page.waitForLoadState('load');
   // The scripts the page imports after its first paint are in the cache before the visit counts
@@ -126,6 +137,7 @@ async function visit(page: Page, cdp: CDPSession, url: string, inViewport: boole
   const fetched = [...urls].filter(([id]) => !cached.has(id)).map(([, u]) => new URL(u).pathname);
   return {
     ms,
+    steal,
     requests: before.requests,
     bytes: before.bytes,
     allRequests: all.requests,
@@ -135,11 +147,19 @@ async function visit(page: Page, cdp: CDPSession, url: string, inViewport: boole
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const isQuiet = (v: Visit) => v.steal === undefined || v.steal < STEAL_LIMIT;
+const percent = (v: Visit) => (v.steal === undefined ? 'n/a' : `${(v.steal * 100).toFixed(1)} %`);
+
+/** The quiet runs if there are RUNS of them, else the RUNS least stolen. */
+function judged(firsts: Visit[]): Visit[] {
+  const quiet = firsts.filter(isQuiet);
+  return quiet.length >= RUNS ? quiet : [...firsts].sort((a, b) => (a.steal ?? 0) - (b.steal ?? 0)).slice(0, RUNS);
+}
 
 async function measure(t: TestContext, browser: Browser, origin: string, sessionId: string, kind: PageKind, profile: Profile) {
   const firsts: Visit[] = [];
   let repeat: Visit | undefined;
-  for (let run = 0; run < RUNS; run += 1) {
+  for (let run = 0; run < MAX_RUNS && firsts.filter(isQuiet).length < RUNS; run += 1) {
     // A fresh context is a phone that has never seen the site: an empty cache.
     const context = await browser.newContext({ viewport: PAGES[kind].viewport });
     try {
@@ -152,10 +172,11 @@ async function measure(t: TestContext, browser: Browser, origin: string, session
       await context.close();
     }
   }
-  const ms = median(firsts.map((v) => v.ms));
+  const ms = median(judged(firsts).map((v) => v.ms));
   const first = firsts[0]!;
   t.diagnostic(
-    `${kind} on ${profile}: queue on screen after ${Math.round(ms)} ms (runs ${firsts.map((v) => Math.round(v.ms)).join(', ')}; target ${PROFILES[profile].target} ms); ` +
+    `${kind} on ${profile}: queue on screen after ${Math.round(ms)} ms, the median of ${judged(firsts).length} of ${firsts.length} runs ` +
+      `(runs ${firsts.map((v) => `${Math.round(v.ms)} ms at ${percent(v)} host steal`).join(', ')}; target ${PROFILES[profile].target} ms); ` +
       `${first.requests} responses, ${(first.bytes / 1024).toFixed(1)} KB on the wire before it (${first.allRequests}, ${(first.allBytes / 1024).toFixed(1)} KB in all); ` +
       `repeat visit ${Math.round(repeat!.ms)} ms, scripts and stylesheets fetched again: ${repeat!.refetched.length === 0 ? 'none' : repeat!.refetched.join(' ')}`,
   );

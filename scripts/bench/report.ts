@@ -2,7 +2,8 @@
 import type { ColdStartScenario, CreateScenario, FanoutScenario, HttpScenario } from './scenarios.js';
 import type { PgScenario } from './pg-scenario.js';
 import type { BoundedScenario } from './bounded-scenario.js';
-import { STEAL_LIMIT, type SongbookScenario } from './songbook-scenario.js';
+import { STEAL_LIMIT } from './machine.js';
+import type { SongbookScenario } from './songbook-scenario.js';
 
 export interface BenchResults {
   startedAt: string;

@@ -2,7 +2,7 @@
 // as they type while the server also answers ordinary reads. Timed at the HTTP client, from a
 // process of its own; the server's memory read from /proc around each songbook's first search.
 import type { LoadResult } from './load.js';
-import { cpuTimes, stealShare } from './machine.js';
+import { cpuTimes, STEAL_LIMIT, stealShare } from './machine.js';
 import { forkWorker, SONGBOOK_CLIENT_MAIN, type StartedServer } from './processes.js';
 import type { BenchContext } from './scenarios.js';
 import type { SeededSession } from './seed.js';
@@ -72,13 +72,6 @@ export interface SongbookScenario {
   rounds: { search: SearchReply; background?: Pick<LoadResult, 'rps' | 'p50' | 'p99'>; steal?: number }[];
   failed: number;
 }
-
-/**
- * Above this share of stolen CPU time a round says more about the host than about the server:
- * here, rounds of 0.3-1.3 % steal gave search p99s of 3-4.5 ms and rounds of 9-12 % gave 17-26 ms,
- * with the search client itself sent up to 26 ms late and the plain GETs' p99 rising alike.
- */
-export const STEAL_LIMIT = 0.03;
 
 /** A round on a machine without /proc/stat is judged. */
 const isQuiet = (round: { steal?: number | undefined }) => round.steal === undefined || round.steal < STEAL_LIMIT;
