@@ -47,7 +47,8 @@ describe('benchmark harness', () => {
     assert.ok(Object.values(results.steal).every((s) => typeof s === 'number' && s >= 0 && s <= 1), 'each scenario says how much CPU the host took');
     assert.equal(results.songbook.failed, 0, 'every search answered 200');
     assert.ok(results.bounded.host.bigRps > 0 && results.bounded.join.freshRps > 0, 'the bounded scenario measured both nights');
-    assert.equal(results.bounded.host.non2xx + results.bounded.join.non2xx, 0, 'every host change and join succeeded');
+    const statuses = [results.bounded.host, results.bounded.join].flatMap((v: { rounds: { fresh: { statusCodes: object }; big: { statusCodes: object } }[] }) => v.rounds.flatMap((r) => [r.fresh.statusCodes, r.big.statusCodes]));
+    assert.equal(results.bounded.host.non2xx + results.bounded.join.non2xx, 0, `every host change and join succeeded: ${JSON.stringify(statuses)}`);
     assert.equal(results.bounded.fanout.missing, 0);
     assert.ok(results.checks.length > 0);
     // The printed table names every scenario.

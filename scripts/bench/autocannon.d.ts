@@ -44,6 +44,13 @@ declare module 'autocannon' {
     body?: string;
     requests?: RequestSpec[];
     initialContext?: Context;
+    /** Called with each connection's client as it is made. */
+    setupClient?: (client: Client) => void;
+  }
+
+  export interface Client {
+    /** This connection's own requests, in place of `requests`. */
+    setRequests(requests: RequestSpec[]): void;
   }
 
   export interface Result {

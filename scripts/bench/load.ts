@@ -1,6 +1,6 @@
 // The load generator: autocannon, in its own process so that its CPU use is not counted against
 // the server it measures. The harness forks it once and sends it one job at a time over IPC.
-import autocannon, { type RequestSpec, type Result } from 'autocannon';
+import autocannon, { type Options, type RequestSpec, type Result } from 'autocannon';
 
 export type LoadJob =
   /** `rate`: requests per second for all connections together (autocannon's overallRate); as fast as it can without. */
@@ -74,21 +74,18 @@ function writeCycle(sessionIds: string[], tag: string): RequestSpec[] {
 
 /**
  * Each connection is the host of its own session (so no two undo each other's next): rename, move
- * the second song up, next, undo, and again.
+ * the second song up, next, undo, and again. The session is the connection's own requests
+ * (setupClient hands them out), not its context: autocannon clears the context after every cycle,
+ * and a session picked afresh each cycle was now and then shared, giving 404s for songs the other
+ * connection had just sent to the stage.
  */
-function hostCycle(sessions: { id: string; hostKey: string }[]): RequestSpec[] {
-  let connections = 0;
+function hostCycle({ id, hostKey }: { id: string; hostKey: string }): RequestSpec[] {
+  const base = `/api/sessions/${id}`;
   let renames = 0;
-  const mine = (ctx: Record<string, unknown>) => {
-    if (typeof ctx.session !== 'number') ctx.session = connections++ % sessions.length;
-    return sessions[ctx.session as number]!;
-  };
-  const base = (ctx: Record<string, unknown>) => `/api/sessions/${mine(ctx).id}`;
-  const headers = (ctx: Record<string, unknown>) => jsonHeaders(mine(ctx).hostKey);
   return [
     {
       method: 'PATCH',
-      setupRequest: (req, ctx) => ({ ...req, path: base(ctx), headers: headers(ctx), body: JSON.stringify({ name: `Night ${(renames += 1)}` }) }),
+      setupRequest: (req) => ({ ...req, path: base, headers: jsonHeaders(hostKey), body: JSON.stringify({ name: `Night ${(renames += 1)}` }) }),
       // The answer is the state: its second song is the one moved up.
       onResponse: (status, body, ctx) => {
         ctx.move = status === 200 ? (JSON.parse(body) as { queue: { id: string }[] }).queue[1]?.id : undefined;
@@ -96,11 +93,20 @@ function hostCycle(sessions: { id: string; hostKey: string }[]): RequestSpec[] {
     },
     {
       method: 'PATCH',
-      setupRequest: (req, ctx) => (typeof ctx.move === 'string' ? { ...req, path: `${base(ctx)}/requests/${ctx.move}`, headers: headers(ctx), body: JSON.stringify({ position: 1 }) } : null),
+      setupRequest: (req, ctx) => (typeof ctx.move === 'string' ? { ...req, path: `${base}/requests/${ctx.move}`, headers: jsonHeaders(hostKey), body: JSON.stringify({ position: 1 }) } : null),
     },
-    { method: 'POST', setupRequest: (req, ctx) => ({ ...req, path: `${base(ctx)}/next`, headers: headers(ctx), body: '{}' }) },
-    { method: 'POST', setupRequest: (req, ctx) => ({ ...req, path: `${base(ctx)}/undo`, headers: headers(ctx), body: '{}' }) },
+    { method: 'POST', setupRequest: (req) => ({ ...req, path: `${base}/next`, headers: jsonHeaders(hostKey), body: '{}' }) },
+    { method: 'POST', setupRequest: (req) => ({ ...req, path: `${base}/undo`, headers: jsonHeaders(hostKey), body: '{}' }) },
   ];
+}
+
+/** One session per connection, in turn; more connections than sessions would share them. */
+function hostLoad(sessions: { id: string; hostKey: string }[]): Pick<Options, 'requests' | 'setupClient'> {
+  let clients = 0;
+  return {
+    requests: hostCycle(sessions[0]!),
+    setupClient: (client) => client.setRequests(hostCycle(sessions[clients++ % sessions.length]!)),
+  };
 }
 
 function joinCycle(sessionIds: string[], tag: string): RequestSpec[] {
@@ -140,7 +146,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     job.kind === 'get'
       ? await autocannon({ ...base, url: `${job.url}${job.path}`, ...(job.rate ? { overallRate: job.rate } : {}) })
       : job.kind === 'host'
-        ? await autocannon({ ...base, requests: hostCycle(job.sessions) })
+        ? await autocannon({ ...base, ...hostLoad(job.sessions) })
         : job.kind === 'joins'
           ? await autocannon({ ...base, requests: joinCycle(job.sessionIds, job.tag) })
           : await autocannon({ ...base, requests: writeCycle(job.sessionIds, job.tag) });
