@@ -11,10 +11,11 @@ const HELP = `Usage: npm run verify-persistence -- --url BASE [--restart-cmd CMD
        npm run verify-persistence -- --phase verify [--state-file F]
 
 Proves that a restart loses nothing: creates a marked session ("persistence-check
-<time>") with singers, a queue, a current song and history, records it and the
-SHA-256 of its QR PNG in a state file, then, after the server restarts, waits for
-/healthz to answer from a new process and checks that the session, its queue and
-its QR PNG are identical. Prints PASS or FAIL with what differed. On PASS the
+<time>") with singers, a queue, a current song, history and a songbook, records it,
+the SHA-256 of its QR PNG and of its songbook, and a search of the songbook in a
+state file, then, after the server restarts, waits for /healthz to answer from a
+new process and checks that the session, its queue, its songbook (and what a
+search finds in it) and its QR PNG are identical. Prints PASS or FAIL with what differed. On PASS the
 marked session and the state file are removed (unless --keep).
 
   --url BASE         the server, e.g. https://my-karaoke.fly.dev (with --fly-app,

@@ -21,7 +21,7 @@ async function setup(t: TestContext) {
 async function recordPhase(url: string, stateFile: string) {
   const rec = await runScript('verify-persistence', ['--url', url, '--phase', 'record', '--state-file', stateFile]);
   assert.equal(rec.code, 0, rec.stderr);
-  assert.match(rec.stdout, /recorded session [2-9A-Z]{6} "persistence-check [0-9T:-]+Z" \(2 queued, 1 singing, 1 in history, 3 singers\)/);
+  assert.match(rec.stdout, /recorded session [2-9A-Z]{6} "persistence-check [0-9T:-]+Z" \(2 queued, 1 singing, 1 in history, 3 singers\), its songbook \(3 songs\) and its QR PNG/);
   return JSON.parse(await fs.readFile(stateFile, 'utf8')) as { sessionId: string };
 }
 
@@ -76,12 +76,15 @@ describe('verify-persistence', () => {
     const dataFile = path.join(dataDir, 'data.json');
     await fs.writeFile(dataFile, (await fs.readFile(dataFile, 'utf8')).replace('"Persistence Song 3"', '"Another Song"'));
     await fs.writeFile(path.join(dataDir, 'qr-codes', `${recorded.sessionId}.png`), await renderQrPng('https://elsewhere.example/'));
+    // A songbook left on an ephemeral disk: gone after the restart.
+    await fs.rm(path.join(dataDir, 'songbooks', `${recorded.sessionId}.json`));
     await startServer(t, dataDir, { PORT: port });
 
     const verified = await runScript('verify-persistence', ['--phase', 'verify', '--state-file', stateFile]);
     assert.equal(verified.code, 1);
     assert.match(verified.stdout, /queue\[\d\]\.title: expected "Persistence Song 3", got "Another Song"/);
     assert.match(verified.stdout, /QR PNG: expected sha256 [0-9a-f]{64} \(\d+ bytes\), got [0-9a-f]{64}/);
+    assert.match(verified.stdout, new RegExp(`songbook: GET /api/sessions/${recorded.sessionId}/songbook answered 404 songbook_not_found`));
   });
 
   it('verify-persistence does not pass a server that was never restarted', async (t) => {

@@ -11,7 +11,13 @@ export interface Recorded {
   server: { startedAt: string | null; uptimeSeconds: number | null };
   state: unknown;
   qr: { sha256: string; bytes: number };
+  /** The songbook as GET answers it, and what a search of it finds (absent in records made before songbooks). */
+  songbook?: { sha256: string; songs: number; search: string[] };
 }
+
+/** A small list in a host program's export shape, with an accent for the search to fold. */
+const SONGBOOK_CSV = 'Artist,Title\r\nThe Recorders,Persistence Song 1\r\nBjörk,Jóga\r\nVerifiers,Persistence Song 2\r\n';
+const SONGBOOK_QUERY = 'bjork joga';
 
 interface Health {
   startedAt: string | null;
@@ -64,6 +70,20 @@ async function readSession(base: string, id: string): Promise<{ state: unknown }
   return { state: stable((await res.json()) as Record<string, unknown>) };
 }
 
+async function readSongbook(base: string, id: string): Promise<NonNullable<Recorded['songbook']> | { problem: string }> {
+  const res = await http(`${base}/api/sessions/${id}/songbook`);
+  if (res.status !== 200) return { problem: `GET /api/sessions/${id}/songbook answered ${await apiError(res)}` };
+  const body = Buffer.from(await res.arrayBuffer());
+  const found = await http(`${base}/api/sessions/${id}/songs?q=${encodeURIComponent(SONGBOOK_QUERY)}`);
+  if (found.status !== 200) return { problem: `a search of the songbook answered ${await apiError(found)}` };
+  const { results } = (await found.json()) as { results: { artist: string; title: string }[] };
+  return {
+    sha256: createHash('sha256').update(body).digest('hex'),
+    songs: (JSON.parse(body.toString('utf8')) as { songs: unknown[] }).songs.length,
+    search: results.map((r) => `${r.artist} - ${r.title}`),
+  };
+}
+
 async function readPng(base: string, id: string): Promise<{ sha256: string; bytes: number } | { problem: string }> {
   const res = await http(`${base}/qr-codes/${id}.png`);
   if (res.status !== 200) return { problem: `GET /qr-codes/${id}.png answered ${await apiError(res)}` };
@@ -95,6 +115,10 @@ export async function record(base: string, now = new Date()): Promise<Recorded> 
   for (let i = 0; i < 2; i += 1) {
     await call(`${base}/api/sessions/${id}/next`, { method: 'POST', headers: { ...json, ...host }, body: '{}' }, 'advancing the queue', 200);
   }
+  await call(`${base}/api/sessions/${id}/songbook`, { method: 'PUT', headers: { 'Content-Type': 'text/csv', ...host }, body: SONGBOOK_CSV }, 'uploading the songbook', 200);
+  const songbook = await readSongbook(base, id);
+  if ('problem' in songbook) throw new Failure(songbook.problem);
+  if (songbook.search.length === 0) throw new Failure(`a search of the songbook for "${SONGBOOK_QUERY}" found nothing`);
   const state = await readSession(base, id);
   if ('problem' in state) throw new Failure(state.problem);
   const qr = await readPng(base, id);
@@ -108,6 +132,7 @@ export async function record(base: string, now = new Date()): Promise<Recorded> 
     server: { startedAt: server.startedAt, uptimeSeconds: server.uptimeSeconds },
     state: state.state,
     qr,
+    songbook,
   };
 }
 
@@ -171,6 +196,14 @@ export async function compare(base: string, recorded: Recorded): Promise<string[
   else if (qr.sha256 !== recorded.qr.sha256) {
     problems.push(`QR PNG: expected sha256 ${recorded.qr.sha256} (${recorded.qr.bytes} bytes), got ${qr.sha256} (${qr.bytes} bytes)`);
   }
+  if (recorded.songbook) {
+    const songbook = await readSongbook(base, recorded.sessionId);
+    if ('problem' in songbook) problems.push(`songbook: ${songbook.problem}`);
+    else {
+      if (songbook.sha256 !== recorded.songbook.sha256) problems.push(`songbook: expected sha256 ${recorded.songbook.sha256} (${recorded.songbook.songs} songs), got ${songbook.sha256} (${songbook.songs} songs)`);
+      diff(recorded.songbook.search, songbook.search, `search "${SONGBOOK_QUERY}"`, problems);
+    }
+  }
   return problems;
 }
 
@@ -180,5 +213,6 @@ export async function removeSession(base: string, recorded: Recorded): Promise<v
 
 export function summary(recorded: Recorded): string {
   const s = recorded.state as { name: string; queue: unknown[]; history: unknown[]; historyCount: number; nowSinging: unknown; singerCount: number };
-  return `session ${recorded.sessionId} "${s.name}" (${s.queue.length} queued, ${s.nowSinging ? 1 : 0} singing, ${s.historyCount} in history, ${s.singerCount} singers) and its QR PNG (${recorded.qr.bytes} bytes)`;
+  const songbook = recorded.songbook ? `, its songbook (${recorded.songbook.songs} songs)` : '';
+  return `session ${recorded.sessionId} "${s.name}" (${s.queue.length} queued, ${s.nowSinging ? 1 : 0} singing, ${s.historyCount} in history, ${s.singerCount} singers)${songbook} and its QR PNG (${recorded.qr.bytes} bytes)`;
 }
