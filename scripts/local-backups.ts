@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.js';
 import {
+  backupSongbooks,
   BackupNotFoundError,
   InvalidExportError,
   isPreMigration,
@@ -22,7 +23,8 @@ copies made before a schema migration, an import or a restore), or restores one.
                    or "latest". Only while the server is stopped: refused when a
                    running server holds DATA_DIR/.lock. What it replaces (data.json
                    with any journal left by a crash replayed onto it) is kept as a
-                   "pre-restore" backup, and the journal is emptied. Start the
+                   "pre-restore" backup, and the journal is emptied. The
+                   songbooks kept with the backup come back with it. Start the
                    server afterwards.
   --data-dir DIR   the data folder (default: DATA_DIR, else /data in production,
                    ./data otherwise)
@@ -46,7 +48,8 @@ async function list(dataDir: string): Promise<number> {
     let check: string;
     try {
       const { data, migratedFrom } = parseExport(await fs.readFile(e.file, 'utf8'), e.name);
-      check = `${Object.keys(data.sessions).length} session(s), schema v${migratedFrom ?? data.version}`;
+      const songbooks = (await backupSongbooks(e)).size;
+      check = `${Object.keys(data.sessions).length} session(s), ${songbooks} songbook(s), schema v${migratedFrom ?? data.version}`;
     } catch (err) {
       check = `NOT RESTORABLE: ${(err as Error).message}`;
     }
@@ -74,6 +77,10 @@ runCli({ name: 'backups', help: HELP, options: OPTIONS, plainErrors }, async (ar
   const result = await restoreBackup(dataDir, args.restore);
   console.log(
     `restored ${result.restored.name} (${result.sessions} session(s), schema v${result.schemaVersion}) to ${path.join(dataDir, 'data.json')}`,
+  );
+  console.log(
+    `songbooks: ${result.songbooksRestored} put back from the backup` +
+      (result.songbooksNotKept > 0 ? `; ${result.songbooksNotKept} named by it are not kept with it (an older backup), left as they are` : ''),
   );
   console.log(
     result.previous

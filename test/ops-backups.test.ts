@@ -5,8 +5,10 @@ import { describe, it } from 'node:test';
 import request from 'supertest';
 import { createBackupJob } from '../server/ops/scheduled-backups.js';
 import { startMaintenance } from '../server/ops/maintenance.js';
-import { pruneBackups, writeBackup } from '../server/store/backup-files.js';
-import { backupDir, listBackups, openStore, type BackupRecord } from '../server/store/index.js';
+import { writeFileDurable } from '../server/lib/durable-file.js';
+import { encodeStoredSongbook } from '../server/model/song.js';
+import { pruneBackups, songbooksOf, writeBackup } from '../server/store/backup-files.js';
+import { backupDir, backupSongbooks, listBackups, openStore, type BackupEntry, type BackupRecord } from '../server/store/index.js';
 import { bearer, buildApp, createSession, durableText, joinAs, requestSong, tempDataDir } from './support/app.js';
 import { captureLog, runScript } from './support/ops.js';
 import { launchServer, startServer } from './support/processes.js';
@@ -150,6 +152,62 @@ describe('backups', () => {
     assert.equal(reopened.store.get(s.id)?.name, 'Friday Night');
   });
 
+  it('a backup keeps the songbooks its rooms had, linked and not copied; a restore after the room was deleted brings its songbook back; pruning lets them go', async (t) => {
+    const app = await buildApp(t);
+    const s = await createSession(app.app);
+    const songbookFile = path.join(app.dataDir, 'songbooks', `${s.id}.json`);
+    const upload = (csv: string) => request(app.app).put(`/api/sessions/${s.id}/songbook`).set(bearer(s.hostKey)).set('Content-Type', 'text/csv').send(csv).expect(200);
+    const { log } = captureLog();
+    const job = createBackupJob({ store: app.store, keep: 10, log, now: () => new Date() });
+    const entry = async (record: BackupRecord | null): Promise<BackupEntry> => (await listBackups(app.dataDir)).find((e) => e.name === record?.name)!;
+
+    await upload('Artist,Title\nQueen,Bohemian Rhapsody\nABBA,Waterloo\n');
+    const songbookA = await fs.readFile(songbookFile);
+    const first = await entry((await job.run()).written);
+    const keptA = (await backupSongbooks(first)).get(s.id);
+    assert.ok(keptA, 'the backup keeps the songbook');
+    assert.equal((await fs.stat(keptA)).ino, (await fs.stat(songbookFile)).ino, 'a link, not a copy');
+
+    await upload('Artist,Title\nToto,Africa\n');
+    const second = await entry((await job.run()).written);
+    assert.deepEqual(await fs.readFile(keptA), songbookA, 'a new upload leaves the older backup its own version');
+    assert.deepEqual(await fs.readFile((await backupSongbooks(second)).get(s.id)!), await fs.readFile(songbookFile));
+
+    // A file that is not the version the state names (here, written behind the state's back, and
+    // by a rename as the server writes, never in place) is not kept.
+    await writeFileDurable(songbookFile, encodeStoredSongbook({ updatedAt: '2020-01-01T00:00:00.000Z', format: 'csv', songs: [] }));
+    assert.equal((await backupSongbooks(await entry(await app.store.backup('pre-import')))).size, 0);
+    await upload('Artist,Title\nToto,Africa\n');
+
+    await request(app.app).delete(`/api/sessions/${s.id}`).set(bearer(s.hostKey)).expect(204);
+    assert.equal(await fs.stat(songbookFile).catch(() => null), null, 'the room took its songbook with it');
+    await app.close();
+
+    const listed = await runScript('local-backups', ['--data-dir', app.dataDir]);
+    assert.match(listed.stdout, new RegExp(`${first.name} .*1 session\\(s\\), 1 songbook\\(s\\)`));
+    const restored = await runScript('local-backups', ['--data-dir', app.dataDir, '--restore', first.name]);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /songbooks: 1 put back from the backup\n/);
+    const again = await buildApp(t, { dataDir: app.dataDir });
+    const found = await request(again.app).get(`/api/sessions/${s.id}/songs`).query({ q: 'waterloo' }).expect(200);
+    assert.deepEqual(found.body.results.map((r: { title: string }) => r.title), ['Waterloo']);
+    assert.deepEqual(await fs.readFile(songbookFile), songbookA);
+
+    // A crash between a backup's songbooks and the backup itself leaves a folder no backup owns.
+    const orphan = path.join(backupDir(app.dataDir), 'data-2024-05-01T20-00-00-000Z-scheduled.songbooks');
+    await fs.mkdir(orphan);
+    await fs.writeFile(path.join(orphan, `${s.id}.json`), songbookA);
+    const gone = async (p: string) => (await fs.stat(p).catch(() => null)) === null;
+    // Oldest first: first, second, pre-import, pre-restore. Keeping three lets the first go.
+    assert.deepEqual((await pruneBackups(app.dataDir, 3)).map((e) => e.name), [first.name]);
+    assert.ok(await gone(songbooksOf(first.file)), "the pruned backup's songbooks go with it");
+    assert.ok(await gone(orphan), 'a folder no backup owns goes');
+    const keptB = (await backupSongbooks(second)).get(s.id);
+    assert.ok(keptB, 'a kept backup keeps its songbooks');
+    assert.match(await fs.readFile(keptB, 'utf8'), /"title":"Africa"/);
+    await again.close();
+  });
+
   it('backups lists each backup with its check, and refuses unknown or broken ones without touching data.json', async (t) => {
     const dataDir = await tempDataDir(t);
     const good = await writeBackup(dataDir, '{"version":1,"sessions":{}}', 'scheduled', new Date('2024-05-01T20:00:00Z'));
@@ -158,7 +216,7 @@ describe('backups', () => {
 
     const listed = await runScript('local-backups', ['--data-dir', dataDir]);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`${good.name} .*0 session\\(s\\), schema v1`));
+    assert.match(listed.stdout, new RegExp(`${good.name} .*0 session\\(s\\), 0 songbook\\(s\\), schema v1`));
     assert.match(listed.stdout, new RegExp(`${broken.name} .*NOT RESTORABLE: .*not valid JSON`));
 
     const bad = await runScript('local-backups', ['--data-dir', dataDir, '--restore', broken.name]);

@@ -17,9 +17,10 @@ export interface StoredSongbook {
 /**
  * A stored songbook as bytes (UTF-8 JSON): how the store keeps it, and how it crosses to the
  * songbook worker, which parses it there so that 100,000 songs never pass through the main thread.
+ * `updatedAt` comes first, so a backup can tell a file's version from its first bytes.
  */
-export function encodeStoredSongbook(songbook: StoredSongbook): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(songbook));
+export function encodeStoredSongbook({ updatedAt, format, songs }: StoredSongbook): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ updatedAt, format, songs }));
 }
 
 export function decodeStoredSongbook(bytes: Uint8Array): StoredSongbook {

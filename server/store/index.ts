@@ -16,7 +16,7 @@ export { SCHEMA_VERSION, parseData, type DbData } from './data-file.js';
 export { migrations, type Migration } from './migrations.js';
 export { serializeData } from './serialize.js';
 export { InvalidExportError, parseExport } from './export-format.js';
-export { backupDir, listBackups, isPreMigration, BACKUP_DIR, type BackupEntry } from './backup-files.js';
+export { backupDir, backupSongbooks, listBackups, isPreMigration, BACKUP_DIR, type BackupEntry } from './backup-files.js';
 export { findBackup, restoreBackup, BackupNotFoundError, type RestoreResult } from './offline-restore.js';
 export { DATA_FILE, CHECKPOINT_MIN_BYTES } from './journaled-file.js';
 export { JOURNAL_FILE } from './journal.js';

@@ -2,7 +2,7 @@ import type { Low } from 'lowdb';
 import { sha256 } from '../lib/hash.js';
 import type { ArchivedNight } from '../model/night.js';
 import type { StoredSession } from '../model/session.js';
-import { newestBackupBytes, pruneBackups, writeBackup } from './backup-files.js';
+import { newestBackupBytes, pruneBackups, songbookVersions, writeBackup } from './backup-files.js';
 import type { DbData } from './data-file.js';
 import { StoreClosedError, StoreUnavailableError } from './errors.js';
 import { exportBytes } from './export-format.js';
@@ -37,6 +37,8 @@ export class JsonFileStore implements SessionStore {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private lastBackupDigest: string | undefined;
+  /** Backups and pruning one at a time: a prune must not take a backup's songbooks for a crash's leftovers. */
+  private backups: Promise<unknown> = Promise.resolve();
   private readonly counters: StoreStats = { flushes: 0, changesFlushed: 0, failedFlushes: 0, checkpoints: 0 };
 
   constructor(
@@ -109,8 +111,20 @@ export class JsonFileStore implements SessionStore {
     return exportBytes(sessions, nights);
   }
 
-  async backup(reason: BackupReason, { unlessUnchanged = false, at = new Date() }: { unlessUnchanged?: boolean; at?: Date } = {}): Promise<BackupRecord | null> {
-    // The committed view only: a backup never holds a change that was not acknowledged.
+  private oneAtATime<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.backups.then(job, job);
+    this.backups = run.catch(() => {});
+    return run;
+  }
+
+  backup(reason: BackupReason, options: { unlessUnchanged?: boolean; at?: Date } = {}): Promise<BackupRecord | null> {
+    return this.oneAtATime(() => this.writeBackupNow(reason, options));
+  }
+
+  private async writeBackupNow(reason: BackupReason, { unlessUnchanged = false, at = new Date() }: { unlessUnchanged?: boolean; at?: Date }): Promise<BackupRecord | null> {
+    // The committed view only: a backup never holds a change that was not acknowledged. The
+    // songbooks it names are read in the same tick as the sessions exportData serialises.
+    const songbooks = songbookVersions(this.committed.values());
     const bytes = await this.exportData();
     const hash = digest(bytes);
     if (unlessUnchanged) {
@@ -122,13 +136,13 @@ export class JsonFileStore implements SessionStore {
       }
       if (hash === this.lastBackupDigest) return null;
     }
-    const written = await writeBackup(this.dataDir, bytes, reason, at);
+    const written = await writeBackup(this.dataDir, bytes, reason, at, songbooks);
     this.lastBackupDigest = hash;
     return written;
   }
 
   pruneBackups(keep: number): Promise<BackupRecord[]> {
-    return pruneBackups(this.dataDir, keep);
+    return this.oneAtATime(() => pruneBackups(this.dataDir, keep));
   }
 
   /** One server owns DATA_DIR: nothing changes behind its back. */

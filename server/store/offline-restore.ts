@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { removeFileDurable, writeFileDurable } from '../lib/durable-file.js';
-import { listBackups, writeBackup, type BackupEntry } from './backup-files.js';
+import { backupSongbooks, listBackups, songbookVersions, writeBackup, type BackupEntry } from './backup-files.js';
 import { parseExport } from './export-format.js';
 import { journalPath } from './journal.js';
 import { DATA_FILE } from './journaled-file.js';
 import { acquireLock } from './lock.js';
 import { LOCK_FILE, readStoredData } from './open.js';
 import { serializeData } from './serialize.js';
-import { NightFiles } from './side-files.js';
+import { NightFiles, SongbookFiles } from './side-files.js';
 
 export class BackupNotFoundError extends Error {
   override name = 'BackupNotFoundError';
@@ -20,6 +20,10 @@ export interface RestoreResult {
   previous: BackupEntry | null;
   sessions: number;
   schemaVersion: number;
+  /** Songbooks put back from the backup's own copies. */
+  songbooksRestored: number;
+  /** Sessions whose state names a songbook the backup has no copy of (it predates them): their files are left as they are. */
+  songbooksNotKept: number;
 }
 
 /**
@@ -56,14 +60,16 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
     // changes there). When that cannot be read, the file is kept as it is, with the journal beside
     // the backup: it may still hold something worth recovering by hand.
     const pending = await fs.stat(journal).then((s) => s.size > 0, () => false);
-    const merged = pending ? await readStoredData(dataDir).then(serializeData, () => null) : null;
+    const exists = await fs.stat(file).then(() => true, () => false);
+    const state = exists || pending ? await readStoredData(dataDir).catch(() => null) : null;
+    const merged = pending && state ? serializeData(state) : null;
     const current =
       merged ??
       (await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return null;
         throw err;
       }));
-    const previous = current === null ? null : await writeBackup(dataDir, current, 'pre-restore', now);
+    const previous = current === null ? null : await writeBackup(dataDir, current, 'pre-restore', now, songbookVersions(Object.values(state?.sessions ?? {})));
     if (pending && merged === null && previous !== null) {
       await fs.copyFile(journal, `${previous.file}.journal`);
     }
@@ -75,7 +81,28 @@ export async function restoreBackup(dataDir: string, name: string, now: Date = n
     const archive = new NightFiles(dataDir);
     await archive.prepare();
     for (const [id, list] of Object.entries(nights)) await archive.replace(id, list);
-    return { restored, previous, sessions: Object.keys(data.sessions).length, schemaVersion: migratedFrom ?? data.version };
+    // So do its songbooks: each session gets the one its state names, or none.
+    const songbooks = new SongbookFiles(dataDir);
+    await songbooks.prepare();
+    const kept = await backupSongbooks(restored);
+    let songbooksRestored = 0;
+    let songbooksNotKept = 0;
+    for (const session of Object.values(data.sessions)) {
+      const copy = kept.get(session.id);
+      if (copy) {
+        await songbooks.putEncoded(session.id, await fs.readFile(copy));
+        songbooksRestored += 1;
+      } else if (session.songbook) songbooksNotKept += 1;
+      else await songbooks.remove(session.id);
+    }
+    return {
+      restored,
+      previous,
+      sessions: Object.keys(data.sessions).length,
+      schemaVersion: migratedFrom ?? data.version,
+      songbooksRestored,
+      songbooksNotKept,
+    };
   } finally {
     await lock.release();
   }
