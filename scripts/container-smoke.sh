@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves the production image keeps its data across a stop and a start: build the project's own
-# Dockerfile, run it on a named volume, create a session with a singer and a request, stop the
-# container with SIGTERM (it must exit 0), start it again, and check the session, its queue and its
-# QR PNG are unchanged; then do the same with a brand-new container on the same volume (a deploy).
+# Dockerfile, run it on a named volume, create a session with a singer, a request and a songbook,
+# stop the container with SIGTERM (it must exit 0), start it again, and check the session, its
+# queue, its songbook and its QR PNG are unchanged; then do the same with a brand-new container on
+# the same volume (a deploy).
 set -euo pipefail
 
 usage() {
@@ -10,7 +11,8 @@ usage() {
 Usage: scripts/container-smoke.sh [options]
 
 Builds the image from ./Dockerfile and checks, in a real container on a named volume, that a
-session, its queue and its QR PNG survive a SIGTERM stop + start and a container replacement.
+session, its queue, its songbook and its QR PNG survive a SIGTERM stop + start and a container
+replacement.
 Prints PASS or FAIL; exit code 0 only on PASS.
 
 Options:
@@ -101,9 +103,9 @@ base="http://127.0.0.1:$port"
 # req METHOD PATH OUTFILE [JSON_BODY] [BEARER]: prints the HTTP status; body goes to OUTFILE.
 cat >"$work/req.mjs" <<'EOF'
 import { writeFileSync } from 'node:fs';
-const [method, url, out, body, token] = process.argv.slice(2);
+const [method, url, out, body, token, type] = process.argv.slice(2);
 const headers = {};
-if (body) headers['content-type'] = 'application/json';
+if (body) headers['content-type'] = type || 'application/json';
 if (token) headers.authorization = `Bearer ${token}`;
 try {
   const res = await fetch(url, { method, headers, body: body || undefined, signal: AbortSignal.timeout(10000) });
@@ -114,7 +116,7 @@ try {
   console.log(0);
 }
 EOF
-req() { node "$work/req.mjs" "$1" "$base$2" "$3" "${4:-}" "${5:-}"; }
+req() { node "$work/req.mjs" "$1" "$base$2" "$3" "${4:-}" "${5:-}" "${6:-}"; }
 
 # json FILE EXPR: evaluate a JS expression on the parsed file as `j`, print the result.
 json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=('"$2"'); if (v===undefined||v===null) process.exit(1); process.stdout.write(typeof v==="string"?v:JSON.stringify(v))' "$1"; }
@@ -194,7 +196,10 @@ compare_after_restart() { # label
   code="$(req GET "$qr_path" "$work/qr-$1.png")"
   expect_status 200 "$code" "GET $qr_path after $1" /dev/null
   cmp -s "$work/qr-before.png" "$work/qr-$1.png" || fail "QR PNG differs after $1"
-  log "after $1: session, queue ($(json "$work/state-$1.json" 'j.queue.length') request(s)) and QR PNG are identical"
+  code="$(req GET "/api/sessions/$session_id/songbook" "$work/songbook-$1.json")"
+  expect_status 200 "$code" "GET /api/sessions/:id/songbook after $1" "$work/songbook-$1.json"
+  cmp -s "$work/songbook-before.json" "$work/songbook-$1.json" || fail "the songbook differs after $1"
+  log "after $1: session, queue ($(json "$work/state-$1.json" 'j.queue.length') request(s)), songbook and QR PNG are identical"
 }
 
 log "engine: $engine; image: $image; port: $port; volume: $volume"
@@ -262,6 +267,12 @@ guest_key="$(json "$work/singer.json" 'j.guestKey')" || fail "no guestKey in $(c
 code="$(req POST "/api/sessions/$session_id/requests" "$work/request.json" '{"title":"Bohemian Rhapsody","artist":"Queen"}' "$guest_key")"
 expect_status 201 "$code" "POST /api/sessions/:id/requests" "$work/request.json"
 
+host_key="$(json "$work/created.json" 'j.hostKey')"
+code="$(req PUT "/api/sessions/$session_id/songbook" "$work/songbook-put.json" $'Artist,Title\r\nQueen,Bohemian Rhapsody\r\nBj\xc3\xb6rk,J\xc3\xb3ga\r\n' "$host_key" text/csv)"
+expect_status 200 "$code" "PUT /api/sessions/:id/songbook" "$work/songbook-put.json"
+code="$(req GET "/api/sessions/$session_id/songbook" "$work/songbook-before.json")"
+expect_status 200 "$code" "GET /api/sessions/:id/songbook" "$work/songbook-before.json"
+
 snapshot_state "$work/state-before.json"
 [[ "$(json "$work/state-before.json" 'j.queue.length')" -ge 1 ]] || fail "the request is not in the queue"
 code="$(req GET "$qr_path" "$work/qr-before.png")"
@@ -286,4 +297,4 @@ compare_after_restart "replacement"
 stop_container "${containers[-1]}"
 
 status=0
-log "PASS: session $session_id, its queue and its QR PNG survived a SIGTERM restart and a container replacement ($engine)"
+log "PASS: session $session_id, its queue, its songbook and its QR PNG survived a SIGTERM restart and a container replacement ($engine)"
