@@ -153,13 +153,16 @@ export async function pruneBackups(dataDir: string, keep: number): Promise<Backu
   }
   const kept = new Set(all.filter((e) => !removed.includes(e)).map((e) => songbooksOf(e.file)));
   const dir = backupDir(dataDir);
+  let orphans = 0;
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
     const folder = path.join(dir, name);
     if (name.endsWith(SONGBOOKS_SUFFIX) && parseName(`${name.slice(0, -SONGBOOKS_SUFFIX.length)}.json`) && !kept.has(folder)) {
       await fs.rm(folder, { recursive: true, force: true });
+      orphans += 1;
     }
   }
-  await syncDir(dir).catch(() => {});
+  // Only when something went: a folder's fsync waits for the file system's journal, at every start.
+  if (removed.length > 0 || orphans > 0) await syncDir(dir).catch(() => {});
   await removeStaleTempFiles(dir);
   return removed;
 }
