@@ -93,7 +93,9 @@ describe('the pages in real browsers', () => {
       await expectText(maya, '#me', /^You sing as Maya$/);
       // The form folded away once Maya had a song queued.
       await maya.getByText('+ Add another song').click();
-      await maya.waitForFunction("document.activeElement?.id === 'title'");
+      // A function, not a string: Playwright evals a string predicate again on every poll after
+      // the first, and the page's CSP (no 'unsafe-eval') refuses that.
+      await maya.waitForFunction(() => (globalThis as any).document.activeElement?.id === 'title');
       await maya.getByLabel('Song title').fill(XSS);
       await maya.getByRole('button', { name: 'Add my song' }).click();
       await expectText(maya, '#request-done', /You're 2nd in the queue/);
@@ -153,7 +155,7 @@ describe('the pages in real browsers', () => {
       await host.getByRole('button', { name: 'Move “Zombie” by Carol up' }).focus();
       await host.keyboard.press('Enter');
       await expectQueue(display, 'display', ['Carol: Zombie · The Cranberries', 'Jonas: Africa · Toto']);
-      await host.waitForFunction(`document.activeElement?.getAttribute('aria-label') === 'Move “Zombie” by Carol down'`);
+      await host.waitForFunction(() => (globalThis as any).document.activeElement?.getAttribute('aria-label') === 'Move “Zombie” by Carol down');
       await expectText(jonas, '#you-headline', /^You're 2nd, about 8 minutes$/);
       assert.doesNotMatch(await jonas.title(), /next/);
       await maya.getByText('+ Add another song').click();
