@@ -8,11 +8,22 @@ import request from 'supertest';
 import { ARTIFACTS, ConsoleWatch, launchBrowser, phoneContext, screenshot, WAIT_MS } from './support/browser.js';
 import { bearer, buildApp, createSession, listen } from './support/app.js';
 
-/** Every request the page makes to its event stream, with its method and when (ms since the page opened). */
-function streamRequests(page: import('playwright-core').Page, since: number): { method: string; at: number }[] {
-  const seen: { method: string; at: number }[] = [];
+/**
+ * Every request the page makes to its event stream, with its method and when (ms since the page
+ * opened), and the status of each as its answer arrives.
+ */
+function streamRequests(page: import('playwright-core').Page, since: number): { method: string; at: number; status?: number }[] {
+  const seen: { method: string; at: number; status?: number }[] = [];
+  const sent = new Map<import('playwright-core').Request, { method: string; at: number; status?: number }>();
   page.on('request', (req) => {
-    if (req.url().endsWith('/events')) seen.push({ method: req.method(), at: performance.now() - since });
+    if (!req.url().endsWith('/events')) return;
+    const entry = { method: req.method(), at: performance.now() - since };
+    sent.set(req, entry);
+    seen.push(entry);
+  });
+  page.on('response', (res) => {
+    const entry = sent.get(res.request());
+    if (entry) entry.status = res.status();
   });
   return seen;
 }
@@ -35,9 +46,12 @@ describe('the pages reconnecting to their event stream', () => {
     const opened = performance.now();
     const seen = streamRequests(page, opened);
     await page.goto(`${url}/display/${s.id}`);
-    // The refusal's first check: the page asks with HEAD and learns the wait.
+    // The refusal's first check: the page asks with HEAD and learns the wait. The place is freed
+    // only once that answer is in: freed while the HEAD is on its way, the answer would be "open now".
     await page.locator('#link[data-status="reconnecting"]').waitFor({ timeout: WAIT_MS });
-    while (!seen.some((r) => r.method === 'HEAD')) await page.waitForRequest((r) => r.url().endsWith('/events') && r.method() === 'HEAD', { timeout: WAIT_MS });
+    const headAnswered = () => seen.some((r) => r.method === 'HEAD' && r.status !== undefined);
+    while (!headAnswered()) await page.waitForResponse((r) => r.url().endsWith('/events') && r.request().method() === 'HEAD', { timeout: WAIT_MS });
+    assert.equal(seen.find((r) => r.method === 'HEAD')!.status, 429, 'the first check is refused while the place is held');
     holder.destroy();
 
     await page.locator('#link[data-status="live"]').waitFor({ state: 'visible', timeout: 15_000 });
