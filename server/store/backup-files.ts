@@ -64,13 +64,12 @@ async function fileVersion(file: string): Promise<string | undefined> {
 /**
  * Link each songbook into the backup's folder, where the file holds the version the session's
  * state names (an upload writes the file before it commits the state; a file newer than the state
- * is not the one this backup describes). Returns how many were linked.
+ * is not the one this backup describes).
  */
-async function linkSongbooks(dataDir: string, target: string, versions: readonly SongbookVersion[]): Promise<number> {
+async function linkSongbooks(dataDir: string, target: string, versions: readonly SongbookVersion[]): Promise<void> {
   await fs.rm(target, { recursive: true, force: true }); // left by a crash before its backup was written
-  if (versions.length === 0) return 0;
+  if (versions.length === 0) return;
   await mkdirDurable(target);
-  let linked = 0;
   for (const { id, updatedAt } of versions) {
     const source = path.join(dataDir, SONGBOOK_DIR, `${id}.json`);
     if ((await fileVersion(source)) !== updatedAt) continue;
@@ -83,11 +82,9 @@ async function linkSongbooks(dataDir: string, target: string, versions: readonly
       throw err;
     }
     // Replaced between the check and the link: not the version this backup describes.
-    if ((await fileVersion(link)) === updatedAt) linked += 1;
-    else await fs.rm(link, { force: true });
+    if ((await fileVersion(link)) !== updatedAt) await fs.rm(link, { force: true });
   }
   await syncDir(target);
-  return linked;
 }
 
 /**
@@ -146,23 +143,20 @@ export async function pruneBackups(dataDir: string, keep: number): Promise<Backu
   const all = await listBackups(dataDir);
   const prunable = all.filter((e) => !isPreMigration(e));
   const removed = prunable.slice(0, Math.max(0, prunable.length - keep));
-  // The backup first, then its songbooks: a crash in between leaves links that the next prune removes.
-  for (const entry of removed) {
-    await removeFileDurable(entry.file);
-    await fs.rm(songbooksOf(entry.file), { recursive: true, force: true });
-  }
+  for (const entry of removed) await removeFileDurable(entry.file);
+  // Then every songbook folder whose backup is gone: those just pruned, and any a crash left behind.
   const kept = new Set(all.filter((e) => !removed.includes(e)).map((e) => songbooksOf(e.file)));
   const dir = backupDir(dataDir);
-  let orphans = 0;
+  let folders = 0;
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
     const folder = path.join(dir, name);
     if (name.endsWith(SONGBOOKS_SUFFIX) && parseName(`${name.slice(0, -SONGBOOKS_SUFFIX.length)}.json`) && !kept.has(folder)) {
       await fs.rm(folder, { recursive: true, force: true });
-      orphans += 1;
+      folders += 1;
     }
   }
   // Only when something went: a folder's fsync waits for the file system's journal, at every start.
-  if (removed.length > 0 || orphans > 0) await syncDir(dir).catch(() => {});
+  if (removed.length > 0 || folders > 0) await syncDir(dir).catch(() => {});
   await removeStaleTempFiles(dir);
   return removed;
 }
